@@ -1,0 +1,3 @@
+from buyerguard.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Where things are kept: SQLAlchemy rows, repositories, the unit of work, migrations."""

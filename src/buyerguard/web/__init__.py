@@ -1,0 +1,1 @@
+"""Everything reached over HTTP: the JSON API and the server-rendered pages."""
