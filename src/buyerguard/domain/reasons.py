@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 
 from buyerguard.domain.errors import UnknownReasonError
 
 
-class ReasonKind(str, Enum):
+class ReasonKind(StrEnum):
     RETURNS = "returns"
     CONDUCT = "conduct"
     PAYMENT = "payment"

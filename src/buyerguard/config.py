@@ -1,0 +1,69 @@
+"""Settings, from BUYERGUARD_* environment variables; read only by the composition roots."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BUYERGUARD_", extra="forbid")
+
+    environment: Literal["development", "production", "test"] = Field(
+        "development", description="`production` refuses unsafe defaults."
+    )
+    data_dir: Path = Field(
+        Path("data"),
+        description="Directory for the embedded SQLite database and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`; "
+        "default: SQLite file `buyerguard.db` in the data directory.",
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key of the identifier hashes (HMAC-SHA256). Default: generated on first run "
+        "and kept in `secret.key` in the data directory, never in the database.",
+    )
+    host: str = Field("127.0.0.1", description="Address `buyerguard serve` listens on.")
+    port: int = Field(8000, description="Port `buyerguard serve` listens on.")
+    max_body_bytes: int = Field(
+        1024 * 1024, description="Largest request body accepted (413 above)."
+    )
+    max_import_bytes: int = Field(
+        64 * 1024 * 1024, description="Largest body accepted by `POST /v1/imports`."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key is None or len(self.secret_key) < 32:
+                raise ValueError("production needs BUYERGUARD_SECRET_KEY of at least 32 characters")
+            if self.resolved_database_url().startswith("sqlite") and self.host != "127.0.0.1":
+                raise ValueError("production on the network needs BUYERGUARD_DATABASE_URL")
+        return self
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'buyerguard.db'}"
+
+    def identifier_secret(self) -> bytes:
+        """The HMAC key of identifiers: given, or generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / SECRET_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,136 @@
+"""Buyer identifiers: normalised so that one person matches however a seller typed them, then keyed-hashed.
+
+Only the HMAC of a normalised identifier is ever stored; the deployment secret that keys it lives
+outside the database, so a stolen database reveals no email, phone or platform id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+
+from buyerguard.domain.errors import InvalidIdentifierError, NoIdentifierError
+
+
+class IdentifierKind(StrEnum):
+    PLATFORM_BUYER_ID = "platform_buyer_id"
+    EMAIL = "email"
+    PHONE = "phone"
+    SHIPPING_ADDRESS = "shipping_address"
+    PAYMENT_FINGERPRINT = "payment_fingerprint"
+
+
+IDENTIFIER_KINDS: tuple[str, ...] = tuple(kind.value for kind in IdentifierKind)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PLATFORM_ID = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,31}):(\S{1,200})$")
+_MAX_LENGTH = 500
+
+
+def normalise_email(raw: str) -> str:
+    """Lower-case and trim; the local part is kept as typed because dots and tags differ by provider."""
+    email = raw.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidIdentifierError("email", f"not an email address: {raw!r}")
+    return email
+
+
+def normalise_phone(raw: str, *, default_region: str | None = None) -> str:
+    """Return E.164; a number without a country code needs `default_region` (ISO 3166 alpha-2)."""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        raise InvalidIdentifierError(
+            "phone", "not a phone number; give it with its country code, e.g. +4915112345678"
+        ) from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidIdentifierError("phone", "not a possible phone number")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def normalise_platform_id(raw: str) -> str:
+    """`namespace:id`, namespace lower-cased (the platform), id kept as the platform gives it."""
+    text = raw.strip()
+    namespace, sep, rest = text.partition(":")
+    candidate = f"{namespace.lower()}{sep}{rest.strip()}"
+    if not _PLATFORM_ID.match(candidate):
+        raise InvalidIdentifierError(
+            "platform_buyer_id", "expected 'platform:id', e.g. 'aliexpress:cn1234'"
+        )
+    return candidate
+
+
+def normalise_address(raw: str) -> str:
+    """Canonical form: accents folded, case folded, punctuation and repeated spaces removed."""
+    folded = unicodedata.normalize("NFKD", raw.casefold()).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", folded)
+    if len(words) < 2:
+        raise InvalidIdentifierError("shipping_address", "too short to identify an address")
+    return " ".join(words)
+
+
+def normalise_fingerprint(raw: str) -> str:
+    text = raw.strip()
+    if not text or any(ch.isspace() for ch in text):
+        raise InvalidIdentifierError("payment_fingerprint", "must be a non-empty token")
+    return text
+
+
+_NORMALISERS = {
+    IdentifierKind.PLATFORM_BUYER_ID: normalise_platform_id,
+    IdentifierKind.EMAIL: normalise_email,
+    IdentifierKind.PHONE: normalise_phone,
+    IdentifierKind.SHIPPING_ADDRESS: normalise_address,
+    IdentifierKind.PAYMENT_FINGERPRINT: normalise_fingerprint,
+}
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: IdentifierKind
+    value: str  # normalised; never stored
+
+
+@dataclass(frozen=True)
+class HashedIdentifier:
+    kind: IdentifierKind
+    digest: str  # hex HMAC-SHA256 of "kind:value" under the deployment secret
+
+
+def parse_identifiers(raw: Mapping[str, object]) -> tuple[Identifier, ...]:
+    """Validate and normalise a `{"email": ..., "phone": ...}` mapping; at least one is required."""
+    unknown = sorted(set(raw) - set(IDENTIFIER_KINDS))
+    if unknown:
+        raise InvalidIdentifierError(
+            unknown[0], f"unknown identifier; valid ones: {', '.join(IDENTIFIER_KINDS)}"
+        )
+    found: list[Identifier] = []
+    for kind in IdentifierKind:
+        value = raw.get(kind.value)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or len(value) > _MAX_LENGTH:
+            raise InvalidIdentifierError(kind.value, f"must be a string of at most {_MAX_LENGTH}")
+        found.append(Identifier(kind, _NORMALISERS[kind](value)))
+    if not found:
+        raise NoIdentifierError(
+            f"a buyer needs at least one identifier: {', '.join(IDENTIFIER_KINDS)}"
+        )
+    return tuple(found)
+
+
+def hash_identifier(identifier: Identifier, secret: bytes) -> HashedIdentifier:
+    message = f"{identifier.kind.value}:{identifier.value}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return HashedIdentifier(identifier.kind, digest)
+
+
+def hash_identifiers(raw: Mapping[str, object], secret: bytes) -> tuple[HashedIdentifier, ...]:
+    return tuple(hash_identifier(identifier, secret) for identifier in parse_identifiers(raw))

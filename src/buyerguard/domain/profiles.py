@@ -1,0 +1,174 @@
+"""What a lookup shows: a buyer's record as one seller may see it, built from per-buyer aggregates.
+
+The aggregates (`BuyerStats`) are kept up to date on every write, so a lookup reads a handful of rows
+for one buyer however large the registry grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from buyerguard.domain import reputation
+from buyerguard.domain.reasons import REASONS, get_reason
+from buyerguard.domain.tags import Tag, TagSource
+from buyerguard.domain.trust import NEW_SELLER_TRUST
+
+
+@dataclass(frozen=True)
+class TagFacts:
+    """The part of an active tag that the aggregates need."""
+
+    seller_id: int
+    reason: str
+    order_backed: bool
+    source: TagSource
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReasonStats:
+    reason: str
+    sellers: int
+    order_backed: int
+    anchored_weight: float
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class BuyerStats:
+    distinct_reporters: int
+    clean_sellers: int
+    clean_weight: float
+    first_reported_at: datetime | None
+    last_reported_at: datetime | None
+    reasons: tuple[ReasonStats, ...]
+
+    def evidence(self) -> reputation.BuyerEvidence:
+        return reputation.BuyerEvidence(
+            reasons=tuple(
+                reputation.ReasonEvidence(
+                    reason=r.reason,
+                    sellers=r.sellers,
+                    order_backed=r.order_backed,
+                    anchored_weight=r.anchored_weight,
+                    last_at=r.last_at,
+                )
+                for r in self.reasons
+            ),
+            clean_sellers=self.clean_sellers,
+            clean_weight=self.clean_weight,
+        )
+
+
+EMPTY_STATS = BuyerStats(0, 0, 0.0, None, None, ())
+
+
+def summarise(
+    tags: Iterable[TagFacts], clean_sellers: Iterable[int], trust: Mapping[int, float]
+) -> BuyerStats:
+    """Aggregate one buyer's active tags and clean-order sellers; a seller counts once per reason."""
+    by_reason: dict[str, dict[int, TagFacts]] = {}
+    for tag in sorted(tags, key=lambda t: t.created_at):
+        by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)
+    reasons = tuple(
+        _reason_stats(code, list(per_seller.values()), trust)
+        for code, per_seller in sorted(by_reason.items())
+    )
+    reporters = {seller for per_seller in by_reason.values() for seller in per_seller}
+    # A seller who accuses the buyer of misconduct does not also vouch for it.
+    accusers = {
+        seller
+        for code, per_seller in by_reason.items()
+        if get_reason(code).misconduct
+        for seller in per_seller
+    }
+    cleaners = set(clean_sellers) - accusers
+    return BuyerStats(
+        distinct_reporters=len(reporters),
+        clean_sellers=len(cleaners),
+        clean_weight=sum(trust.get(s, NEW_SELLER_TRUST) for s in cleaners),
+        first_reported_at=min((r.first_at for r in reasons), default=None),
+        last_reported_at=max((r.last_at for r in reasons), default=None),
+        reasons=reasons,
+    )
+
+
+def _reason_stats(code: str, tags: Sequence[TagFacts], trust: Mapping[int, float]) -> ReasonStats:
+    reason = get_reason(code)
+    weight = sum(
+        reputation.anchored(
+            reputation.tag_weight(
+                trust.get(t.seller_id, NEW_SELLER_TRUST),
+                order_backed=t.order_backed,
+                event_backed=t.source is TagSource.EVENT,
+            ),
+            reason,
+            t.created_at,
+        )
+        for t in tags
+    )
+    return ReasonStats(
+        reason=code,
+        sellers=len(tags),
+        order_backed=sum(1 for t in tags if t.order_backed),
+        anchored_weight=weight,
+        first_at=min(t.created_at for t in tags),
+        last_at=max(t.created_at for t in tags),
+    )
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    """One reason as a viewer sees it: community sellers exclude the viewer."""
+
+    reason: str
+    label: str
+    kind: str
+    misconduct: bool
+    sellers: int
+    mine: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    buyer_id: int | None
+    distinct_reporters: int
+    reasons: tuple[ReasonLine, ...]
+    my_tags: tuple[Tag, ...]
+    clean_sellers: int
+    first_reported_at: datetime | None
+    last_reported_at: datetime | None
+    risk: reputation.Risk
+
+
+def build_profile(
+    buyer_id: int | None, stats: BuyerStats, my_tags: Sequence[Tag], *, now: datetime
+) -> Profile:
+    """The viewer's own tags come with notes; everyone else's only as counts per reason."""
+    mine = {tag.reason for tag in my_tags if tag.active}
+    present = {r.reason: r for r in stats.reasons}
+    lines = tuple(
+        ReasonLine(
+            reason=reason.code,
+            label=reason.label,
+            kind=reason.kind.value,
+            misconduct=reason.misconduct,
+            sellers=present[reason.code].sellers - (1 if reason.code in mine else 0),
+            mine=reason.code in mine,
+        )
+        for reason in REASONS
+        if reason.code in present
+    )
+    return Profile(
+        buyer_id=buyer_id,
+        distinct_reporters=stats.distinct_reporters,
+        reasons=tuple(sorted(lines, key=lambda line: (-line.sellers, line.reason))),
+        my_tags=tuple(my_tags),
+        clean_sellers=stats.clean_sellers,
+        first_reported_at=stats.first_reported_at,
+        last_reported_at=stats.last_reported_at,
+        risk=reputation.score(stats.evidence(), now=now),
+    )

@@ -1,0 +1,72 @@
+"""Tags: one seller's complaint about one buyer for one reason, and the rules they live by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from buyerguard.domain.errors import InvalidInputError
+from buyerguard.domain.reasons import get_reason
+
+MAX_NOTE_LENGTH = 2000
+MAX_ORDER_REF_LENGTH = 200
+
+
+class TagStatus(StrEnum):
+    ACTIVE = "active"
+    RETRACTED = "retracted"  # withdrawn by its author, or by a later event
+    EXPIRED = "expired"
+    REMOVED = "removed"  # removed by moderation or merged away as a duplicate
+
+
+class TagSource(StrEnum):
+    MANUAL = "manual"
+    IMPORT = "import"
+    EVENT = "event"
+
+
+@dataclass(frozen=True)
+class NewTag:
+    """What a seller asks to record; validated on construction."""
+
+    seller_id: int
+    reason: str
+    note: str = ""
+    order_ref: str | None = None
+    source: TagSource = TagSource.MANUAL
+    created_at: datetime | None = None  # when it happened; defaults to now
+
+    def __post_init__(self) -> None:
+        get_reason(self.reason)
+        if len(self.note) > MAX_NOTE_LENGTH:
+            raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
+        validate_order_ref(self.order_ref)
+
+
+@dataclass(frozen=True)
+class Tag:
+    id: int
+    seller_id: int
+    buyer_id: int
+    reason: str
+    note: str
+    order_ref: str | None
+    source: TagSource
+    status: TagStatus
+    order_backed: bool
+    created_at: datetime
+    expires_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.status is TagStatus.ACTIVE
+
+
+def validate_order_ref(order_ref: str | None) -> None:
+    if order_ref is not None and not (0 < len(order_ref.strip()) <= MAX_ORDER_REF_LENGTH):
+        raise InvalidInputError(f"order_ref: 1 to {MAX_ORDER_REF_LENGTH} characters")
+
+
+def expiry_for(reason: str, created_at: datetime) -> datetime:
+    return created_at + get_reason(reason).expires_after

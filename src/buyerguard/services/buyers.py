@@ -1,0 +1,79 @@
+"""Finding buyers by any identifier, linking what is seen together, and looking a buyer up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from buyerguard.domain.buyers import group_identifiers
+from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
+from buyerguard.domain.profiles import EMPTY_STATS, Profile, build_profile, summarise
+from buyerguard.services.unit_of_work import UnitOfWork
+
+
+def resolve_buyers(
+    uow: UnitOfWork, rows: Sequence[Sequence[HashedIdentifier]], *, now: datetime
+) -> list[int]:
+    """Return one buyer id per row, creating, linking and merging buyers as the identifiers say.
+
+    Identifiers on one row belong to one person; a row that joins two known buyers merges them into
+    the older one. Runs inside the caller's transaction.
+    """
+    digest_rows = [[h.digest for h in row] for row in rows]
+    kinds = {h.digest: h for row in rows for h in row}
+    known = uow.buyers.find_buyers(kinds)
+    groups = group_identifiers(digest_rows, known)
+    new_ids = iter(uow.buyers.create(sum(1 for g in groups if g.keep is None), now=now))
+    result = [0] * len(rows)
+    links: list[tuple[int, HashedIdentifier]] = []
+    merged: list[int] = []
+    for group in groups:
+        buyer_id = group.keep if group.keep is not None else next(new_ids)
+        if group.merge:
+            uow.buyers.merge(buyer_id, group.merge)
+            merged.append(buyer_id)
+        links.extend((buyer_id, kinds[d]) for d in group.digests if d not in known)
+        for index in group.rows:
+            result[index] = buyer_id
+    uow.buyers.link(links, now=now)
+    if merged:
+        refresh_stats(uow, merged)
+    return result
+
+
+def find_buyer(uow: UnitOfWork, identifiers: Sequence[HashedIdentifier]) -> int | None:
+    """The buyer these identifiers point to, without creating or linking anything (a read)."""
+    known = uow.buyers.find_buyers(h.digest for h in identifiers)
+    return min(known.values(), default=None)
+
+
+def refresh_stats(uow: UnitOfWork, buyer_ids: Iterable[int]) -> None:
+    """Recompute the aggregates of these buyers from their own active tags and clean orders."""
+    ids = sorted(set(buyer_ids))
+    if not ids:
+        return
+    tags = uow.tags.active_facts_for_buyers(ids)
+    cleans = uow.orders.clean_sellers_for_buyers(ids)
+    sellers = {t.seller_id for facts in tags.values() for t in facts}
+    sellers.update(s for group in cleans.values() for s in group)
+    trust = uow.sellers.trust_for(sellers)
+    uow.stats.replace({b: summarise(tags.get(b, ()), cleans.get(b, ()), trust) for b in ids})
+
+
+def look_up_buyer(
+    uow: UnitOfWork,
+    buyer: Mapping[str, object],
+    *,
+    viewer_id: int,
+    secret: bytes,
+    now: datetime,
+) -> Profile:
+    """The profile of a buyer as `viewer_id` may see it; an unknown buyer gets an empty profile."""
+    identifiers = hash_identifiers(buyer, secret)
+    with uow:
+        buyer_id = find_buyer(uow, identifiers)
+        if buyer_id is None:
+            return build_profile(None, EMPTY_STATS, (), now=now)
+        stats = uow.stats.get(buyer_id) or EMPTY_STATS
+        mine = uow.tags.list_for_buyer_by_seller(buyer_id, viewer_id)
+        return build_profile(buyer_id, stats, mine, now=now)

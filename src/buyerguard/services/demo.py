@@ -1,0 +1,94 @@
+"""Demo data that tells the case study: a buyer flagged by 23 sellers, and the range around it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from buyerguard.domain.identifiers import hash_identifiers
+from buyerguard.domain.sellers import Role
+from buyerguard.services import imports, sellers
+from buyerguard.services.buyers import find_buyer, refresh_stats
+from buyerguard.services.unit_of_work import UnitOfWork
+
+DEMO_SELLER = "Demo Shop"
+CASE_STUDY_BUYER = {
+    "platform_buyer_id": "aliexpress:cn1234",
+    "email": "case.study@example.com",
+    "phone": "+14155550123",
+}
+COD_REFUSER = {"phone": "+8801712345678", "shipping_address": "House 12, Road 5, Dhanmondi, Dhaka"}
+CHARGEBACK_BUYER = {"email": "chargeback.buyer@example.com"}
+CLEAN_BUYER = {"email": "happy.customer@example.com", "platform_buyer_id": "ebay:happy-1"}
+DEMO_BUYERS = (CASE_STUDY_BUYER, COD_REFUSER, CHARGEBACK_BUYER, CLEAN_BUYER)
+ESTABLISHED_TRUST = 0.85
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    api_key: str
+    loaded: bool  # False when the demo data was there already (a fresh key was issued)
+
+
+def _line(kind: str, seller: str, buyer: dict[str, str], at: datetime, **extra: str) -> str:
+    record = {"type": kind, "seller": seller, "buyer": buyer, "at": at.isoformat(), **extra}
+    return json.dumps(record)
+
+
+def _story(now: datetime) -> list[str]:
+    """Community sellers: 13 report extortion, 8 frequent returns, 1 other; 3 completed fine."""
+    lines: list[str] = []
+    day = timedelta(days=1)
+    for i in range(22):
+        name = f"Community Seller {i + 1:02d}"
+        reason = "extortion" if i < 13 else "frequent_returns" if i < 21 else "other"
+        ref = f"CS-{i + 1:04d}"
+        at = now - (5 + 7 * i) * day
+        if i % 3 == 0:
+            lines.append(
+                _line("completed_order", name, CASE_STUDY_BUYER, at - 30 * day, order_ref=ref)
+            )
+        lines.append(_line("tag", name, CASE_STUDY_BUYER, at, reason=reason, order_ref=ref))
+        lines.append(
+            _line("completed_order", name, CLEAN_BUYER, at - 60 * day, order_ref=f"HC-{i}")
+        )
+        if i < 4:
+            lines.append(_line("tag", name, COD_REFUSER, at, reason="cod_refusal"))
+        if 4 <= i < 7:
+            lines.append(_line("tag", name, CHARGEBACK_BUYER, at, reason="non_payment"))
+    for i in range(3):
+        name = f"Happy Seller {i + 1}"
+        lines.append(
+            _line("completed_order", name, CASE_STUDY_BUYER, now - 200 * day, order_ref=f"HS-{i}")
+        )
+    lines.append(
+        _line(
+            "tag",
+            DEMO_SELLER,
+            CASE_STUDY_BUYER,
+            now - 3 * day,
+            reason="frequent_returns",
+            note="Returned 4 of 5 orders as 'not as described'; photos showed no defect.",
+        )
+    )
+    return lines
+
+
+def load_demo(uow: UnitOfWork, *, secret: bytes, now: datetime) -> DemoResult:
+    """Load the demo once; afterwards only issue a fresh key for the demo seller."""
+    with uow:
+        existing = uow.sellers.find_by_name(DEMO_SELLER)
+    if existing is not None:
+        return DemoResult(sellers.issue_api_key(uow, existing.id, now=now), loaded=False)
+    admin = sellers.create_seller(uow, "Demo Operator", role=Role.ADMIN, now=now).seller
+    created = sellers.create_seller(uow, DEMO_SELLER, role=Role.SELLER, now=now)
+    imports.import_lines(uow, _story(now), importer=admin, secret=secret, now=now)
+    with uow:
+        # The community of the story is established: its sellers start above the new-seller prior.
+        community = {s.id: ESTABLISHED_TRUST for s in uow.sellers.list_all() if not s.is_admin}
+        uow.sellers.set_trust(community, now=now)
+        buyers = [find_buyer(uow, hash_identifiers(b, secret)) for b in DEMO_BUYERS]
+        refresh_stats(uow, [b for b in buyers if b is not None])
+        uow.commit()
+    return DemoResult(created.api_key, loaded=True)

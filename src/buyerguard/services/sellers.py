@@ -1,0 +1,71 @@
+"""Sellers and their API keys: create, authenticate, show."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from buyerguard.domain.errors import AuthenticationError, ConflictError
+from buyerguard.domain.sellers import (
+    KEY_PREFIX,
+    Role,
+    Seller,
+    hash_api_key,
+    new_api_key,
+    validate_seller_name,
+)
+from buyerguard.domain.trust import NEW_SELLER_TRUST
+from buyerguard.services.unit_of_work import UnitOfWork
+
+
+class SellerExistsError(ConflictError):
+    code = "seller_exists"
+
+
+@dataclass(frozen=True)
+class NewSeller:
+    seller: Seller
+    api_key: str  # shown once; only its hash is kept
+
+
+def create_seller(uow: UnitOfWork, name: str, *, role: Role, now: datetime) -> NewSeller:
+    cleaned = validate_seller_name(name)
+    with uow:
+        if uow.sellers.find_by_name(cleaned) is not None:
+            raise SellerExistsError(f"a seller named {cleaned!r} exists already")
+        seller = uow.sellers.add(cleaned, role=role, trust=NEW_SELLER_TRUST, now=now)
+        key = new_api_key(secrets.token_bytes(24))
+        uow.sellers.add_api_key(seller.id, hash_api_key(key), now=now)
+        uow.commit()
+    return NewSeller(seller, key)
+
+
+def issue_api_key(uow: UnitOfWork, seller_id: int, *, now: datetime) -> str:
+    with uow:
+        uow.sellers.get(seller_id)
+        key = new_api_key(secrets.token_bytes(24))
+        uow.sellers.add_api_key(seller_id, hash_api_key(key), now=now)
+        uow.commit()
+    return key
+
+
+def authenticate(uow: UnitOfWork, api_key: str) -> Seller:
+    """The seller owning this key; any bad or unknown key gets the same answer."""
+    if not api_key.startswith(KEY_PREFIX):
+        raise AuthenticationError("invalid API key")
+    with uow:
+        seller = uow.sellers.find_by_key_hash(hash_api_key(api_key))
+    if seller is None:
+        raise AuthenticationError("invalid API key")
+    return seller
+
+
+def get_seller(uow: UnitOfWork, seller_id: int) -> Seller:
+    with uow:
+        return uow.sellers.get(seller_id)
+
+
+def list_sellers(uow: UnitOfWork) -> list[Seller]:
+    with uow:
+        return uow.sellers.list_all()

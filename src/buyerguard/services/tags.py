@@ -1,0 +1,114 @@
+"""Tagging use cases: add, retract, list and expire tags, keeping the buyer aggregates in step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from buyerguard.domain.errors import ConflictError
+from buyerguard.domain.identifiers import hash_identifiers
+from buyerguard.domain.tags import NewTag, Tag, TagStatus, expiry_for
+from buyerguard.services.buyers import refresh_stats, resolve_buyers
+from buyerguard.services.unit_of_work import ExistingOrder, TagRow, UnitOfWork
+
+
+class TagExistsError(ConflictError):
+    code = "tag_exists"
+
+
+@dataclass(frozen=True)
+class PendingTag:
+    buyer_id: int
+    tag: NewTag
+
+
+def store_tags(
+    uow: UnitOfWork, pending: Sequence[PendingTag], *, now: datetime
+) -> list[int | None]:
+    """Insert the tags that are not already active; None marks a duplicate. Runs in the caller's
+    transaction and refreshes the aggregates of every buyer touched."""
+    keys = [(p.tag.seller_id, p.buyer_id, p.tag.reason) for p in pending]
+    taken = uow.tags.active_keys(keys)
+    refs = [(p.tag.seller_id, p.tag.order_ref) for p in pending if p.tag.order_ref]
+    orders = uow.orders.existing(refs)
+    rows: list[TagRow] = []
+    positions: list[int | None] = []
+    for key, item in zip(keys, pending, strict=True):
+        if key in taken:
+            positions.append(None)
+            continue
+        at = item.tag.created_at or now
+        expires_at = expiry_for(item.tag.reason, at)
+        ref = item.tag.order_ref
+        taken.add(key)
+        positions.append(len(rows))
+        rows.append(
+            TagRow(
+                seller_id=item.tag.seller_id,
+                buyer_id=item.buyer_id,
+                reason=item.tag.reason,
+                note=item.tag.note,
+                order_ref=ref,
+                source=item.tag.source,
+                status=TagStatus.ACTIVE if expires_at > now else TagStatus.EXPIRED,
+                order_backed=_order_backed(
+                    orders.get((item.tag.seller_id, ref or "")), item.buyer_id
+                ),
+                created_at=at,
+                expires_at=expires_at,
+            )
+        )
+    ids = uow.tags.add_many(rows)
+    refresh_stats(uow, {row.buyer_id for row in rows})
+    return [None if pos is None else ids[pos] for pos in positions]
+
+
+def _order_backed(order: ExistingOrder | None, buyer_id: int) -> bool:
+    return order is not None and order.buyer_id == buyer_id
+
+
+def add_tag(
+    uow: UnitOfWork, buyer: Mapping[str, object], tag: NewTag, *, secret: bytes, now: datetime
+) -> int:
+    """Record one tag; a second active tag by the same seller for the same reason is refused."""
+    identifiers = hash_identifiers(buyer, secret)
+    with uow:
+        (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+        (tag_id,) = store_tags(uow, [PendingTag(buyer_id, tag)], now=now)
+        if tag_id is None:
+            raise TagExistsError(
+                f"you already have an active {tag.reason!r} tag on this buyer; retract it first"
+            )
+        uow.commit()
+    return tag_id
+
+
+def retract_tag(uow: UnitOfWork, tag_id: int, *, seller_id: int, now: datetime) -> None:
+    """Withdraw one of the seller's own tags; another seller's tag is reported as not found."""
+    with uow:
+        tag = uow.tags.get_for_seller(tag_id, seller_id)
+        if tag.active:
+            uow.tags.set_status(tag_id, TagStatus.RETRACTED, now=now)
+            refresh_stats(uow, [tag.buyer_id])
+        uow.commit()
+
+
+def get_tag(uow: UnitOfWork, tag_id: int, *, seller_id: int) -> Tag:
+    with uow:
+        return uow.tags.get_for_seller(tag_id, seller_id)
+
+
+def list_tags(uow: UnitOfWork, *, seller_id: int, after_id: int | None, limit: int) -> list[Tag]:
+    """The seller's own tags, newest first, a page at a time (keyset pagination on the id)."""
+    with uow:
+        return uow.tags.list_for_seller(seller_id, after_id=after_id, limit=limit)
+
+
+def expire_old_tags(uow: UnitOfWork, *, now: datetime) -> int:
+    """Mark tags past their reason's expiry as expired and drop them from the aggregates."""
+    with uow:
+        buyers = uow.tags.expire(now=now)
+        refresh_stats(uow, buyers)
+        uow.commit()
+    return len(buyers)

@@ -1,0 +1,369 @@
+"""Repositories built on select() statements; they return domain objects, never rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from itertools import islice
+from typing import TypeVar
+
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
+from buyerguard.domain.identifiers import HashedIdentifier
+from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
+from buyerguard.domain.sellers import Role, Seller
+from buyerguard.domain.tags import Tag, TagSource, TagStatus
+from buyerguard.services import unit_of_work as uow_types
+from buyerguard.storage import tables as t
+
+T = TypeVar("T")
+BATCH = 500  # keeps IN lists under SQLite's bound-parameter limit
+
+
+def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _seller(row: t.SellerRow) -> Seller:
+    return Seller(row.id, row.name, Role(row.role), row.created_at, row.trust)
+
+
+def _tag(row: t.TagRow) -> Tag:
+    return Tag(
+        id=row.id,
+        seller_id=row.seller_id,
+        buyer_id=row.buyer_id,
+        reason=row.reason,
+        note=row.note,
+        order_ref=row.order_ref,
+        source=TagSource(row.source),
+        status=TagStatus(row.status),
+        order_backed=row.order_backed,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+class SqlSellerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, name: str, *, role: Role, trust: float, now: datetime) -> Seller:
+        row = t.SellerRow(name=name, role=role.value, trust=trust, created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        return _seller(row)
+
+    def get(self, seller_id: int) -> Seller:
+        row = self.session.get(t.SellerRow, seller_id)
+        if row is None:
+            raise SellerNotFoundError(f"no seller {seller_id}")
+        return _seller(row)
+
+    def find_by_name(self, name: str) -> Seller | None:
+        row = self.session.scalar(select(t.SellerRow).where(t.SellerRow.name == name))
+        return None if row is None else _seller(row)
+
+    def find_by_key_hash(self, key_hash: str) -> Seller | None:
+        row = self.session.scalar(
+            select(t.SellerRow)
+            .join(t.ApiKeyRow, t.ApiKeyRow.seller_id == t.SellerRow.id)
+            .where(t.ApiKeyRow.key_hash == key_hash, t.ApiKeyRow.revoked_at.is_(None))
+        )
+        return None if row is None else _seller(row)
+
+    def add_api_key(self, seller_id: int, key_hash: str, *, now: datetime) -> None:
+        self.session.add(t.ApiKeyRow(seller_id=seller_id, key_hash=key_hash, created_at=now))
+        self.session.flush()
+
+    def trust_for(self, seller_ids: Iterable[int]) -> dict[int, float]:
+        found: dict[int, float] = {}
+        for chunk in batched(seller_ids):
+            rows = self.session.execute(
+                select(t.SellerRow.id, t.SellerRow.trust).where(t.SellerRow.id.in_(chunk))
+            )
+            found.update({row.id: row.trust for row in rows})
+        return found
+
+    def set_trust(self, trust: Mapping[int, float], *, now: datetime) -> None:
+        if trust:
+            self.session.execute(
+                update(t.SellerRow),
+                [{"id": s, "trust": v, "trust_updated_at": now} for s, v in trust.items()],
+            )
+
+    def list_all(self) -> list[Seller]:
+        return [
+            _seller(r) for r in self.session.scalars(select(t.SellerRow).order_by(t.SellerRow.id))
+        ]
+
+
+class SqlBuyerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find_buyers(self, digests: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in batched(digests):
+            rows = self.session.execute(
+                select(t.BuyerIdentifierRow.digest, t.BuyerIdentifierRow.buyer_id).where(
+                    t.BuyerIdentifierRow.digest.in_(chunk)
+                )
+            )
+            found.update({row.digest: row.buyer_id for row in rows})
+        return found
+
+    def create(self, count: int, *, now: datetime) -> list[int]:
+        if count == 0:
+            return []
+        result = self.session.execute(
+            insert(t.BuyerRow).returning(t.BuyerRow.id, sort_by_parameter_order=True),
+            [{"created_at": now}] * count,
+        )
+        return list(result.scalars())
+
+    def link(self, links: Sequence[tuple[int, HashedIdentifier]], *, now: datetime) -> None:
+        if links:
+            self.session.execute(
+                insert(t.BuyerIdentifierRow),
+                [
+                    {"digest": h.digest, "kind": h.kind.value, "buyer_id": b, "created_at": now}
+                    for b, h in links
+                ],
+            )
+
+    def merge(self, keep: int, others: Sequence[int]) -> None:
+        """Fold `others` into `keep`, one at a time; a tag that would duplicate an active one of the
+        kept buyer is removed rather than moved."""
+        for other in others:
+            self._merge_one(keep, other)
+        self.session.execute(
+            update(t.BuyerRow).where(t.BuyerRow.id.in_(others)).values(merged_into=keep)
+        )
+
+    def _merge_one(self, keep: int, other: int) -> None:
+        s = self.session
+        kept = select(t.TagRow.seller_id, t.TagRow.reason).where(
+            t.TagRow.buyer_id == keep, t.TagRow.status == TagStatus.ACTIVE.value
+        )
+        s.execute(
+            update(t.TagRow)
+            .where(
+                t.TagRow.buyer_id == other,
+                t.TagRow.status == TagStatus.ACTIVE.value,
+                tuple_(t.TagRow.seller_id, t.TagRow.reason).in_(kept),
+            )
+            .values(status=TagStatus.REMOVED.value)
+        )
+        for table in (t.TagRow, t.OrderRow, t.BuyerIdentifierRow):
+            s.execute(update(table).where(table.buyer_id == other).values(buyer_id=keep))
+        for stats in (t.BuyerStatsRow, t.BuyerReasonStatsRow):
+            s.execute(delete(stats).where(stats.buyer_id == other))
+
+
+class SqlTagRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_many(self, rows: Sequence[uow_types.TagRow]) -> list[int]:
+        if not rows:
+            return []
+        values = [{**asdict(r), "source": r.source.value, "status": r.status.value} for r in rows]
+        result = self.session.execute(
+            insert(t.TagRow).returning(t.TagRow.id, sort_by_parameter_order=True), values
+        )
+        return list(result.scalars())
+
+    def get_for_seller(self, tag_id: int, seller_id: int) -> Tag:
+        row = self.session.get(t.TagRow, tag_id)
+        if row is None or row.seller_id != seller_id:
+            raise TagNotFoundError(f"no tag {tag_id} among your tags")
+        return _tag(row)
+
+    def active_keys(self, keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+        found: set[tuple[int, int, str]] = set()
+        for chunk in batched(set(keys), 300):
+            rows = self.session.execute(
+                select(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason).where(
+                    t.TagRow.status == TagStatus.ACTIVE.value,
+                    tuple_(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason).in_(chunk),
+                )
+            )
+            found.update((r.seller_id, r.buyer_id, r.reason) for r in rows)
+        return found
+
+    def set_status(self, tag_id: int, status: TagStatus, *, now: datetime) -> None:
+        self.session.execute(
+            update(t.TagRow).where(t.TagRow.id == tag_id).values(status=status.value, ended_at=now)
+        )
+
+    def list_for_seller(self, seller_id: int, *, after_id: int | None, limit: int) -> list[Tag]:
+        query = select(t.TagRow).where(t.TagRow.seller_id == seller_id)
+        if after_id is not None:
+            query = query.where(t.TagRow.id < after_id)
+        rows = self.session.scalars(query.order_by(t.TagRow.id.desc()).limit(limit))
+        return [_tag(r) for r in rows]
+
+    def list_for_buyer_by_seller(self, buyer_id: int, seller_id: int) -> list[Tag]:
+        rows = self.session.scalars(
+            select(t.TagRow)
+            .where(
+                t.TagRow.buyer_id == buyer_id,
+                t.TagRow.seller_id == seller_id,
+                t.TagRow.status == TagStatus.ACTIVE.value,
+            )
+            .order_by(t.TagRow.id)
+        )
+        return [_tag(r) for r in rows]
+
+    def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
+        found: dict[int, list[TagFacts]] = {}
+        columns = (t.TagRow.buyer_id, t.TagRow.seller_id, t.TagRow.reason, t.TagRow.order_backed)
+        for chunk in batched(buyer_ids):
+            rows = self.session.execute(
+                select(*columns, t.TagRow.source, t.TagRow.created_at).where(
+                    t.TagRow.buyer_id.in_(chunk), t.TagRow.status == TagStatus.ACTIVE.value
+                )
+            )
+            for r in rows:
+                found.setdefault(r.buyer_id, []).append(
+                    TagFacts(
+                        r.seller_id, r.reason, r.order_backed, TagSource(r.source), r.created_at
+                    )
+                )
+        return found
+
+    def back_with_orders(self, orders: Sequence[tuple[int, int, str]]) -> set[int]:
+        """Mark active tags on these (seller, buyer, order_ref) orders order-backed; return buyers."""
+        touched: set[int] = set()
+        for chunk in batched(orders, 300):
+            match = tuple_(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.order_ref).in_(chunk)
+            rows = self.session.execute(
+                update(t.TagRow)
+                .where(match, t.TagRow.order_backed.is_(False))
+                .values(order_backed=True)
+                .returning(t.TagRow.buyer_id)
+            )
+            touched.update(rows.scalars())
+        return touched
+
+    def expire(self, *, now: datetime) -> set[int]:
+        rows = self.session.execute(
+            update(t.TagRow)
+            .where(t.TagRow.status == TagStatus.ACTIVE.value, t.TagRow.expires_at <= now)
+            .values(status=TagStatus.EXPIRED.value, ended_at=now)
+            .returning(t.TagRow.buyer_id)
+        )
+        return set(rows.scalars())
+
+
+class SqlOrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def existing(
+        self, keys: Iterable[tuple[int, str]]
+    ) -> dict[tuple[int, str], uow_types.ExistingOrder]:
+        found: dict[tuple[int, str], uow_types.ExistingOrder] = {}
+        o = t.OrderRow
+        for chunk in batched(set(keys), 400):
+            rows = self.session.execute(
+                select(o.seller_id, o.order_ref, o.buyer_id, o.completed).where(
+                    tuple_(o.seller_id, o.order_ref).in_(chunk)
+                )
+            )
+            for r in rows:
+                found[(r.seller_id, r.order_ref)] = uow_types.ExistingOrder(r.buyer_id, r.completed)
+        return found
+
+    def add_many(self, rows: Sequence[uow_types.OrderRow]) -> None:
+        if rows:
+            self.session.execute(
+                insert(t.OrderRow),
+                [
+                    {
+                        "seller_id": r.seller_id,
+                        "buyer_id": r.buyer_id,
+                        "order_ref": r.order_ref,
+                        "completed": r.completed,
+                        "created_at": r.at,
+                        "completed_at": r.at if r.completed else None,
+                    }
+                    for r in rows
+                ],
+            )
+
+    def complete(self, seller_id: int, order_ref: str, *, at: datetime) -> None:
+        self.session.execute(
+            update(t.OrderRow)
+            .where(t.OrderRow.seller_id == seller_id, t.OrderRow.order_ref == order_ref)
+            .values(completed=True, completed_at=at)
+        )
+
+    def clean_sellers_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, set[int]]:
+        found: dict[int, set[int]] = {}
+        for chunk in batched(buyer_ids):
+            rows = self.session.execute(
+                select(t.OrderRow.buyer_id, t.OrderRow.seller_id)
+                .where(t.OrderRow.buyer_id.in_(chunk), t.OrderRow.completed.is_(True))
+                .distinct()
+            )
+            for r in rows:
+                found.setdefault(r.buyer_id, set()).add(r.seller_id)
+        return found
+
+
+class SqlStatsRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, buyer_id: int) -> BuyerStats | None:
+        row = self.session.get(t.BuyerStatsRow, buyer_id)
+        if row is None:
+            return None
+        reasons = self.session.scalars(
+            select(t.BuyerReasonStatsRow).where(t.BuyerReasonStatsRow.buyer_id == buyer_id)
+        )
+        return BuyerStats(
+            distinct_reporters=row.distinct_reporters,
+            clean_sellers=row.clean_sellers,
+            clean_weight=row.clean_weight,
+            first_reported_at=row.first_reported_at,
+            last_reported_at=row.last_reported_at,
+            reasons=tuple(
+                ReasonStats(
+                    r.reason, r.sellers, r.order_backed, r.anchored_weight, r.first_at, r.last_at
+                )
+                for r in reasons
+            ),
+        )
+
+    def replace(self, stats: Mapping[int, BuyerStats]) -> None:
+        for chunk in batched(stats):
+            for table in (t.BuyerStatsRow, t.BuyerReasonStatsRow):
+                self.session.execute(delete(table).where(table.buyer_id.in_(chunk)))
+        self._insert(stats)
+
+    def _insert(self, stats: Mapping[int, BuyerStats]) -> None:
+        buyers = [
+            {
+                "buyer_id": b,
+                "distinct_reporters": s.distinct_reporters,
+                "clean_sellers": s.clean_sellers,
+                "clean_weight": s.clean_weight,
+                "first_reported_at": s.first_reported_at,
+                "last_reported_at": s.last_reported_at,
+            }
+            for b, s in stats.items()
+            if s.distinct_reporters or s.clean_sellers
+        ]
+        reasons = [{"buyer_id": b, **asdict(r)} for b, s in stats.items() for r in s.reasons]
+        if buyers:
+            self.session.execute(insert(t.BuyerStatsRow), buyers)
+        if reasons:
+            self.session.execute(insert(t.BuyerReasonStatsRow), reasons)

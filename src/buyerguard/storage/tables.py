@@ -1,0 +1,184 @@
+"""The rows as stored. Every table that grows with buyers is keyed by `buyer_id` first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints let migrations alter them on SQLite (batch mode) and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both engines (SQLite keeps no zone, so it is put back on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SellerRow(Base):
+    __tablename__ = "sellers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    trust: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    trust_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class BuyerRow(Base):
+    __tablename__ = "buyers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    merged_into: Mapped[int | None] = mapped_column(Id)
+
+
+class BuyerIdentifierRow(Base):
+    """Only the keyed hash of an identifier is kept; the secret lives outside the database."""
+
+    __tablename__ = "buyer_identifiers"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TagRow(Base):
+    __tablename__ = "tags"
+    __table_args__ = (
+        Index("ix_tags_buyer_seller", "buyer_id", "seller_id"),
+        Index("ix_tags_seller_id", "seller_id", "id"),
+        Index("ix_tags_status_expires", "status", "expires_at"),
+        # One active tag per seller, buyer and reason, enforced by the database itself.
+        Index(
+            "uq_tags_active",
+            "seller_id",
+            "buyer_id",
+            "reason",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    order_ref: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    order_backed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("seller_id", "order_ref"),
+        Index("ix_orders_buyer_seller", "buyer_id", "seller_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
+    order_ref: Mapped[str] = mapped_column(String(200))
+    completed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class BuyerStatsRow(Base):
+    """Per-buyer aggregates kept on write, so a lookup never reads other buyers' tags."""
+
+    __tablename__ = "buyer_stats"
+
+    buyer_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    distinct_reporters: Mapped[int] = mapped_column(Integer)
+    clean_sellers: Mapped[int] = mapped_column(Integer)
+    clean_weight: Mapped[float] = mapped_column(Float)
+    first_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class BuyerReasonStatsRow(Base):
+    __tablename__ = "buyer_reason_stats"
+
+    buyer_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sellers: Mapped[int] = mapped_column(Integer)
+    order_backed: Mapped[int] = mapped_column(Integer)
+    anchored_weight: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IdempotencyRow(Base):
+    """The first response to a retried write, replayed for the same seller and Idempotency-Key."""
+
+    __tablename__ = "idempotency_keys"
+
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -1,0 +1,52 @@
+"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from buyerguard.domain.errors import ConflictError
+from buyerguard.storage.repositories import (
+    SqlBuyerRepository,
+    SqlOrderRepository,
+    SqlSellerRepository,
+    SqlStatsRepository,
+    SqlTagRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Satisfies services.unit_of_work.UnitOfWork; reusable, one transaction per `with`."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> Self:
+        self.session = self._sessions()
+        self.sellers = SqlSellerRepository(self.session)
+        self.buyers = SqlBuyerRepository(self.session)
+        self.tags = SqlTagRepository(self.session)
+        self.orders = SqlOrderRepository(self.session)
+        self.stats = SqlStatsRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        self.session.close()
+        if isinstance(exc, IntegrityError):
+            # A concurrent writer won a race for a unique key: report it as a conflict to retry.
+            raise ConflictError("a concurrent change conflicted with this one; retry") from exc
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

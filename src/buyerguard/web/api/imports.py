@@ -1,0 +1,54 @@
+"""Bulk import of tags and completed orders as JSON Lines."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from buyerguard.domain.errors import InvalidInputError
+from buyerguard.services import imports
+from buyerguard.web.api.schemas import ImportOut
+from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=ERROR_RESPONSES)
+
+JSONL_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": '{"type": "tag", "buyer": {"email": "b@example.com"}, '
+                '"reason": "unpaid_order"}\n',
+            }
+        },
+    }
+}
+
+
+@router.post("", status_code=201, response_model=ImportOut, openapi_extra=JSONL_BODY)
+async def import_records(
+    request: Request, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
+) -> ImportOut:
+    """One JSON object a line: `{"type": "tag", "buyer", "reason", "note"?, "order_ref"?, "at"?}` or
+    `{"type": "completed_order", "buyer", "order_ref", "at"?}`; an admin key may add `"seller"`.
+    All or nothing: one bad line imports nothing and every bad line is listed with its number."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("the body is not UTF-8 text") from None
+    result = await _run(uow, text, seller, secret)
+    return ImportOut(
+        tags=result.tags, completed_orders=result.completed_orders, duplicates=result.duplicates
+    )
+
+
+async def _run(
+    uow: UnitOfWorkDep, text: str, seller: CurrentSeller, secret: bytes
+) -> imports.ImportResult:
+    # The import is synchronous database work: keep it off the event loop.
+    return await run_in_threadpool(
+        imports.import_lines, uow, text.splitlines(), importer=seller, secret=secret, now=utc_now()
+    )

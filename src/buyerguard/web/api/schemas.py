@@ -1,0 +1,202 @@
+"""Request and response bodies of the JSON API; the edge's own types, never passed below `web`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from buyerguard.domain.profiles import Profile
+from buyerguard.domain.reputation import Risk
+from buyerguard.domain.sellers import Seller
+from buyerguard.domain.tags import Tag
+
+
+class BuyerIn(BaseModel):
+    """At least one identifier; all given together are linked to one buyer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform_buyer_id: str | None = Field(None, examples=["aliexpress:cn1234"])
+    email: str | None = Field(None, examples=["buyer@example.com"])
+    phone: str | None = Field(None, examples=["+4915112345678"])
+    shipping_address: str | None = None
+    payment_fingerprint: str | None = None
+
+    def identifiers(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: BuyerIn
+    reason: str = Field(examples=["frequent_returns"])
+    note: str = Field("", description="Private to you; never shown to other sellers.")
+    order_ref: str | None = Field(
+        None, description="Your order reference, if the tag is about one."
+    )
+
+
+class TagCreated(BaseModel):
+    id: int
+
+
+class TagOut(BaseModel):
+    id: int
+    reason: str
+    note: str
+    order_ref: str | None
+    source: str
+    status: str
+    order_backed: bool
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, tag: Tag) -> TagOut:
+        return cls(
+            id=tag.id,
+            reason=tag.reason,
+            note=tag.note,
+            order_ref=tag.order_ref,
+            source=tag.source.value,
+            status=tag.status.value,
+            order_backed=tag.order_backed,
+            created_at=tag.created_at,
+            expires_at=tag.expires_at,
+        )
+
+
+class TagPage(BaseModel):
+    tags: list[TagOut]
+    next_after: int | None = Field(
+        description="Pass as `after` to get the next page; null at the end."
+    )
+
+
+class LookupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: BuyerIn
+
+
+class ReasonOut(BaseModel):
+    reason: str
+    label: str
+    kind: str
+    misconduct: bool
+    sellers: int = Field(description="Other sellers who flagged this reason (you excluded).")
+    mine: bool
+
+
+class ContributionOut(BaseModel):
+    reason: str
+    label: str
+    kind: str
+    misconduct: bool
+    weight: float
+    sellers: int
+    order_backed: int
+    explanation: str
+
+
+class RiskOut(BaseModel):
+    score: float
+    level: str
+    logistics_score: float
+    contributions: list[ContributionOut]
+    model_version: str
+
+    @classmethod
+    def of(cls, risk: Risk) -> RiskOut:
+        return cls(
+            score=round(risk.score, 4),
+            level=risk.level,
+            logistics_score=round(risk.logistics_score, 4),
+            contributions=[
+                ContributionOut(
+                    reason=c.reason,
+                    label=c.label,
+                    kind=c.kind,
+                    misconduct=c.misconduct,
+                    weight=round(c.weight, 4),
+                    sellers=c.sellers,
+                    order_backed=c.order_backed,
+                    explanation=c.explanation,
+                )
+                for c in risk.contributions
+            ],
+            model_version=risk.model_version,
+        )
+
+
+class ProfileOut(BaseModel):
+    buyer_id: int | None
+    distinct_reporters: int
+    reasons: list[ReasonOut]
+    my_tags: list[TagOut]
+    clean_sellers: int
+    first_reported_at: datetime | None
+    last_reported_at: datetime | None
+    risk: RiskOut
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileOut:
+        return cls(
+            buyer_id=profile.buyer_id,
+            distinct_reporters=profile.distinct_reporters,
+            reasons=[ReasonOut(**line.__dict__) for line in profile.reasons],
+            my_tags=[TagOut.of(tag) for tag in profile.my_tags],
+            clean_sellers=profile.clean_sellers,
+            first_reported_at=profile.first_reported_at,
+            last_reported_at=profile.last_reported_at,
+            risk=RiskOut.of(profile.risk),
+        )
+
+
+class CompletedOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: BuyerIn
+    order_ref: Annotated[str, Field(min_length=1, max_length=200)]
+    completed_at: datetime | None = None
+
+
+class CompletedOrderOut(BaseModel):
+    order_ref: str
+    duplicate: bool
+
+
+class ImportOut(BaseModel):
+    tags: int
+    completed_orders: int
+    duplicates: int
+
+
+class SellerOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    trust: float
+    created_at: datetime
+
+    @classmethod
+    def of(cls, seller: Seller) -> SellerOut:
+        return cls(
+            id=seller.id,
+            name=seller.name,
+            role=seller.role.value,
+            trust=round(seller.trust, 4),
+            created_at=seller.created_at,
+        )
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

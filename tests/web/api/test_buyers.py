@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+BUYER = {"platform_buyer_id": "aliexpress:cn1234", "email": "case@example.com"}
+
+
+def tag(client: TestClient, auth: dict[str, str], reason: str, **extra: object) -> None:
+    response = client.post("/v1/tags", json={"buyer": BUYER, "reason": reason, **extra}, headers=auth)
+    assert response.status_code == 201, response.text
+
+
+def lookup(client: TestClient, auth: dict[str, str], buyer: dict[str, str] = BUYER) -> dict:
+    response = client.post("/v1/buyers/lookup", json={"buyer": buyer}, headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_profile_counts_distinct_sellers_per_reason_and_hides_other_sellers_notes(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    me = new_seller("Me")
+    tag(client, me, "frequent_returns", note="my private note")
+    for _ in range(3):
+        tag(client, new_seller(), "extortion", note="SECRET of another seller", order_ref="X-1")
+    both = new_seller()
+    tag(client, both, "extortion")
+    tag(client, both, "frequent_returns")
+
+    profile = lookup(client, me)
+    assert profile["distinct_reporters"] == 5
+    reasons = {r["reason"]: (r["sellers"], r["mine"]) for r in profile["reasons"]}
+    assert reasons == {"extortion": (4, False), "frequent_returns": (1, True)}
+    assert [t["note"] for t in profile["my_tags"]] == ["my private note"]
+    assert "SECRET" not in str(profile)
+    assert "X-1" not in str(profile)
+
+    other_view = lookup(client, new_seller())
+    assert {r["reason"]: r["sellers"] for r in other_view["reasons"]} == {
+        "extortion": 4,
+        "frequent_returns": 2,
+    }
+    assert other_view["my_tags"] == []
+    assert "my private note" not in str(other_view)
+
+
+def test_any_identifier_finds_the_buyer_and_identifiers_given_together_are_linked(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    tag(client, auth, "unpaid_order")
+    client.post(
+        "/v1/tags",
+        json={"buyer": {"email": "CASE@example.com ", "phone": "+1 415 555 0123"}, "reason": "other"},
+        headers=auth,
+    )
+    by_phone = lookup(client, new_seller(), {"phone": "+14155550123"})
+    assert by_phone["distinct_reporters"] == 1
+    assert {r["reason"] for r in by_phone["reasons"]} == {"unpaid_order", "other"}
+
+
+def test_two_known_buyers_seen_together_are_merged(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    a, b = new_seller(), new_seller()
+    client.post("/v1/tags", json={"buyer": {"email": "x@example.com"}, "reason": "other"}, headers=a)
+    client.post("/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "other"}, headers=b)
+    client.post("/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "extortion"}, headers=a)
+    joined = client.post(
+        "/v1/orders/completed",
+        json={"buyer": {"email": "x@example.com", "phone": "+4915112345678"}, "order_ref": "O1"},
+        headers=new_seller(),
+    )
+    assert joined.status_code == 201
+    profile = lookup(client, new_seller(), {"email": "x@example.com"})
+    assert profile["distinct_reporters"] == 2
+    assert {r["reason"]: r["sellers"] for r in profile["reasons"]} == {"other": 2, "extortion": 1}
+    assert profile["clean_sellers"] == 1
+
+
+def test_unknown_buyer_gets_an_empty_profile(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    profile = lookup(client, new_seller(), {"email": "nobody@example.com"})
+    assert profile["buyer_id"] is None
+    assert profile["distinct_reporters"] == 0
+    assert profile["reasons"] == []
+    assert profile["risk"]["level"] == "low"
+
+
+def test_clean_orders_count_distinct_sellers_and_retries_are_harmless(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    s1, s2 = new_seller(), new_seller()
+    body = {"buyer": BUYER, "order_ref": "A-1"}
+    first = client.post("/v1/orders/completed", json=body, headers=s1)
+    assert first.status_code == 201
+    again = client.post("/v1/orders/completed", json=body, headers=s1)
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True
+    client.post("/v1/orders/completed", json={**body, "order_ref": "A-2"}, headers=s1)
+    client.post("/v1/orders/completed", json=body, headers=s2)
+    assert lookup(client, new_seller())["clean_sellers"] == 2
+
+
+def test_a_tag_on_a_recorded_order_is_order_backed(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    seller = new_seller()
+    tag(client, seller, "frequent_returns", order_ref="R-9")
+    assert lookup(client, seller)["my_tags"][0]["order_backed"] is False
+    client.post("/v1/orders/completed", json={"buyer": BUYER, "order_ref": "R-9"}, headers=seller)
+    assert lookup(client, seller)["my_tags"][0]["order_backed"] is True
+    tag(client, new_seller(), "extortion", order_ref="R-9")
+    contributions = {c["reason"]: c for c in lookup(client, seller)["risk"]["contributions"]}
+    assert contributions["frequent_returns"]["order_backed"] == 1
+    assert contributions["extortion"]["order_backed"] == 0

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+BUYER = {"email": "Buyer@Example.com", "platform_buyer_id": "aliexpress:cn1"}
+
+
+def test_tag_is_created_listed_and_retracted(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    created = client.post(
+        "/v1/tags",
+        json={"buyer": BUYER, "reason": "extortion", "note": "threatened a 1-star review"},
+        headers=auth,
+    )
+    assert created.status_code == 201
+    tag_id = created.json()["id"]
+
+    listed = client.get("/v1/tags", headers=auth).json()
+    assert [t["id"] for t in listed["tags"]] == [tag_id]
+    assert listed["tags"][0]["note"] == "threatened a 1-star review"
+    assert listed["tags"][0]["status"] == "active"
+
+    assert client.delete(f"/v1/tags/{tag_id}", headers=auth).status_code == 204
+    assert client.get(f"/v1/tags/{tag_id}", headers=auth).json()["status"] == "retracted"
+    profile = client.post("/v1/buyers/lookup", json={"buyer": BUYER}, headers=auth).json()
+    assert profile["distinct_reporters"] == 0
+
+
+def test_a_seller_has_one_active_tag_per_buyer_and_reason(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    body = {"buyer": BUYER, "reason": "unpaid_order"}
+    assert client.post("/v1/tags", json=body, headers=auth).status_code == 201
+    again = client.post("/v1/tags", json={**body, "buyer": {"email": "buyer@example.com"}}, headers=auth)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "tag_exists"
+
+
+def test_another_sellers_tag_is_not_found(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    owner, other = new_seller(), new_seller()
+    tag_id = client.post("/v1/tags", json={"buyer": BUYER, "reason": "other"}, headers=owner).json()["id"]
+    for response in (
+        client.delete(f"/v1/tags/{tag_id}", headers=other),
+        client.get(f"/v1/tags/{tag_id}", headers=other),
+        client.delete("/v1/tags/999999", headers=other),
+    ):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "tag_not_found"
+    assert client.get(f"/v1/tags/{tag_id}", headers=owner).json()["status"] == "active"
+
+
+def test_tags_are_paginated_newest_first(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    ids = [
+        client.post(
+            "/v1/tags", json={"buyer": {"email": f"b{i}@example.com"}, "reason": "other"}, headers=auth
+        ).json()["id"]
+        for i in range(5)
+    ]
+    first = client.get("/v1/tags?limit=2", headers=auth).json()
+    assert [t["id"] for t in first["tags"]] == ids[::-1][:2]
+    second = client.get(f"/v1/tags?limit=2&after={first['next_after']}", headers=auth).json()
+    assert [t["id"] for t in second["tags"]] == ids[::-1][2:4]
+    last = client.get(f"/v1/tags?limit=2&after={second['next_after']}", headers=auth).json()
+    assert [t["id"] for t in last["tags"]] == ids[:1]
+    assert last["next_after"] is None
