@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from buyerguard import jobs as background
 from buyerguard.config import Settings, load_settings
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.profiles import Profile
@@ -157,6 +158,7 @@ def _seller_named(db: Database, name: str) -> Seller:
 @reports_errors
 def tag_command(
     settings: Settings,
+    /,
     seller_name: str,
     reason: str,
     note: str,
@@ -199,7 +201,7 @@ def untag(settings: Settings, tag_id: int, seller_name: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @reports_errors
-def lookup(settings: Settings, seller_name: str, as_json: bool, **ids: Any) -> None:
+def lookup(settings: Settings, /, seller_name: str, as_json: bool, **ids: Any) -> None:
     """Show a buyer's record as a seller sees it."""
     with opened(settings) as db:
         who = _seller_named(db, seller_name)
@@ -217,6 +219,10 @@ def profile_json(profile: Profile) -> dict[str, Any]:
     return asdict(profile)
 
 
+def _sellers(count: int) -> str:
+    return f"{count:>3} seller" + ("" if count == 1 else "s")
+
+
 def profile_text(profile: Profile) -> str:
     risk = profile.risk
     lines = [
@@ -226,9 +232,7 @@ def profile_text(profile: Profile) -> str:
         lines.append(f"  My own tag:     {tag.reason}  {tag.note}".rstrip())
     for line in profile.reasons:
         if line.sellers:
-            lines.append(
-                f"  Other sellers:  {line.label:<60} {line.sellers:>3} seller{'s' if line.sellers != 1 else ''}"
-            )
+            lines.append(f"  Other sellers:  {line.label:<60} {_sellers(line.sellers)}")
     lines.append(f"  Completed orders without problems: {profile.clean_sellers} sellers")
     for c in risk.contributions:
         lines.append(f"  - {c.explanation}")
@@ -265,7 +269,8 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
     emit(
         data,
         as_json=as_json,
-        text=f"imported {result.tags} tags, {result.completed_orders} completed orders; {result.duplicates} duplicates",
+        text=f"imported {result.tags} tags, {result.completed_orders} completed orders; "
+        f"{result.duplicates} duplicates",
     )
 
 
@@ -283,8 +288,32 @@ def demo_command(settings: Settings, as_json: bool) -> None:
     emit(
         data,
         as_json=as_json,
-        text=f"demo data {state}\nseller: {demo.DEMO_SELLER}\nAPI key: {result.api_key}\ncase-study buyer: {json.dumps(demo.CASE_STUDY_BUYER)}",
+        text=f"demo data {state}\nseller: {demo.DEMO_SELLER}\nAPI key: {result.api_key}\n"
+        f"case-study buyer: {json.dumps(demo.CASE_STUDY_BUYER)}",
     )
+
+
+@cli.group()
+def jobs() -> None:
+    """Background jobs (expiry, trust recomputation)."""
+
+
+@jobs.command("run")
+@click.pass_obj
+def jobs_run(settings: Settings) -> None:
+    """Run every job on its schedule, until stopped."""
+    with opened(settings) as db:
+        background.run_forever(SqlUnitOfWork(db.sessions))
+
+
+@jobs.command("run-once")
+@click.argument("name", type=click.Choice(sorted(background.JOBS_BY_NAME)))
+@click.pass_obj
+def jobs_run_once(settings: Settings, name: str) -> None:
+    """Run one job now (for cron and tests)."""
+    with opened(settings) as db:
+        result = background.run_once(name, SqlUnitOfWork(db.sessions), now=now())
+    click.echo(f"{name}: {result}")
 
 
 def main() -> None:

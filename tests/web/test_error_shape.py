@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 
-def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def assert_error(response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
     assert body["error"]["code"] == code
     assert body["error"]["message"]
-    return body["error"]
+    error: dict[str, Any] = body["error"]
+    return error
 
 
 @pytest.mark.parametrize(
     ("headers", "code"),
-    [({}, "unauthenticated"), ({"Authorization": "Bearer bg_nope"}, "unauthenticated"),
-     ({"Authorization": "Basic abc"}, "unauthenticated"), ({"Authorization": "Bearer "}, "unauthenticated")],
+    [
+        ({}, "unauthenticated"),
+        ({"Authorization": "Bearer bg_nope"}, "unauthenticated"),
+        ({"Authorization": "Basic abc"}, "unauthenticated"),
+        ({"Authorization": "Bearer "}, "unauthenticated"),
+    ],
 )
 def test_missing_or_bad_key_is_401(client: TestClient, headers: dict[str, str], code: str) -> None:
-    response = client.post("/v1/buyers/lookup", json={"buyer": {"email": "a@b.co"}}, headers=headers)
+    response = client.post(
+        "/v1/buyers/lookup", json={"buyer": {"email": "a@b.co"}}, headers=headers
+    )
     assert_error(response, 401, code)
     assert response.headers["www-authenticate"] == "Bearer"
 
@@ -41,8 +49,11 @@ def test_unknown_reason_names_the_valid_codes(
 
 @pytest.mark.parametrize(
     ("buyer", "field"),
-    [({"email": "not-an-email"}, "email"), ({"phone": "12"}, "phone"),
-     ({"platform_buyer_id": "no namespace"}, "platform_buyer_id")],
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "12"}, "phone"),
+        ({"platform_buyer_id": "no namespace"}, "platform_buyer_id"),
+    ],
 )
 def test_malformed_identifier_names_the_field(
     client: TestClient, new_seller: Callable[..., dict[str, str]], buyer: dict[str, str], field: str
@@ -52,7 +63,9 @@ def test_malformed_identifier_names_the_field(
     assert error["message"].startswith(field)
 
 
-def test_no_identifier_is_422(client: TestClient, new_seller: Callable[..., dict[str, str]]) -> None:
+def test_no_identifier_is_422(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
     response = client.post("/v1/buyers/lookup", json={"buyer": {}}, headers=new_seller())
     assert_error(response, 422, "no_identifier")
 
@@ -74,7 +87,9 @@ def test_body_over_one_mebibyte_is_413(
 ) -> None:
     note = "x" * (1024 * 1024 + 10)
     response = client.post(
-        "/v1/tags", json={"buyer": {"email": "a@b.co"}, "reason": "other", "note": note}, headers=new_seller()
+        "/v1/tags",
+        json={"buyer": {"email": "a@b.co"}, "reason": "other", "note": note},
+        headers=new_seller(),
     )
     assert_error(response, 413, "body_too_large")
 

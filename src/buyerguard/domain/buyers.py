@@ -23,7 +23,7 @@ class BuyerGroup:
 def group_identifiers(
     rows: Sequence[Sequence[str]], known: Mapping[str, int]
 ) -> tuple[BuyerGroup, ...]:
-    """Union the identifier digests of each row, and every digest of one known buyer, into groups."""
+    """Union the digests of each row, and all digests of one known buyer, into groups."""
     parent: dict[str, str] = {}
 
     def find(item: str) -> str:

@@ -1,4 +1,4 @@
-"""Errors are domain facts with stable codes; the edges translate them to HTTP, HTML or exit codes."""
+"""Errors are domain facts with stable codes; the edges turn them into HTTP, HTML or exit codes."""
 
 from __future__ import annotations
 

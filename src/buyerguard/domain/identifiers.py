@@ -1,4 +1,5 @@
-"""Buyer identifiers: normalised so that one person matches however a seller typed them, then keyed-hashed.
+"""Buyer identifiers: normalised so that one person matches however a seller typed them, then
+keyed-hashed.
 
 Only the HMAC of a normalised identifier is ever stored; the deployment secret that keys it lives
 outside the database, so a stolen database reveals no email, phone or platform id.
@@ -35,7 +36,7 @@ _MAX_LENGTH = 500
 
 
 def normalise_email(raw: str) -> str:
-    """Lower-case and trim; the local part is kept as typed because dots and tags differ by provider."""
+    """Lower-case and trim; dots and +tags are kept, as their meaning differs by provider."""
     email = raw.strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidIdentifierError("email", f"not an email address: {raw!r}")

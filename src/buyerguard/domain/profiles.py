@@ -1,6 +1,6 @@
-"""What a lookup shows: a buyer's record as one seller may see it, built from per-buyer aggregates.
+"""What a lookup shows: a buyer's record as one seller may see it, built from aggregates.
 
-The aggregates (`BuyerStats`) are kept up to date on every write, so a lookup reads a handful of rows
+The aggregates (`BuyerStats`) are kept up to date on every write, so a lookup reads a few rows
 for one buyer however large the registry grows.
 """
 
@@ -69,7 +69,7 @@ EMPTY_STATS = BuyerStats(0, 0, 0.0, None, None, ())
 def summarise(
     tags: Iterable[TagFacts], clean_sellers: Iterable[int], trust: Mapping[int, float]
 ) -> BuyerStats:
-    """Aggregate one buyer's active tags and clean-order sellers; a seller counts once per reason."""
+    """Aggregate one buyer's active tags and clean-order sellers; a seller counts once a reason."""
     by_reason: dict[str, dict[int, TagFacts]] = {}
     for tag in sorted(tags, key=lambda t: t.created_at):
         by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)

@@ -36,16 +36,17 @@ def validate_seller_name(name: str) -> str:
     cleaned = name.strip()
     if not _NAME.match(cleaned):
         raise InvalidInputError(
-            "seller name: 1 to 100 letters, digits, spaces or . _ @ & ' -, starting with a letter or digit"
+            "seller name: 1 to 100 letters, digits, spaces or . _ @ & ' -, "
+            "starting with a letter or digit"
         )
     return cleaned
 
 
 def new_api_key(random_bytes: bytes) -> str:
-    """A key shown once to its owner; `random_bytes` comes from the caller so the domain stays pure."""
+    """A key shown once to its owner; the caller supplies the randomness, keeping this pure."""
     return KEY_PREFIX + random_bytes.hex()
 
 
 def hash_api_key(key: str) -> str:
-    """Keys are random and long, so a fast unsalted hash is enough to make a stolen table useless."""
+    """Keys are long and random, so a fast unsalted hash already makes a stolen table useless."""
     return hashlib.sha256(key.encode()).hexdigest()

@@ -70,3 +70,19 @@ def validate_order_ref(order_ref: str | None) -> None:
 
 def expiry_for(reason: str, created_at: datetime) -> datetime:
     return created_at + get_reason(reason).expires_after
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    """A tag to insert; the storage assigns its id."""
+
+    seller_id: int
+    buyer_id: int
+    reason: str
+    note: str
+    order_ref: str | None
+    source: TagSource
+    status: TagStatus
+    order_backed: bool
+    created_at: datetime
+    expires_at: datetime

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from buyerguard.domain.identifiers import hash_identifiers
+from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.tags import validate_order_ref
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
-from buyerguard.services.unit_of_work import OrderRow, UnitOfWork
+from buyerguard.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def store_completed_orders(
     """Record clean orders; False marks one already completed. An order seen before (screened or
     from an event) is completed in place. Tags on these orders become order-backed."""
     existing = uow.orders.existing((p.seller_id, p.order_ref) for p in pending)
-    rows: list[OrderRow] = []
+    rows: list[OrderRecord] = []
     stored: list[bool] = []
     seen: set[tuple[int, str]] = set()
     for item in pending:
@@ -43,7 +44,7 @@ def store_completed_orders(
         if key in existing:
             uow.orders.complete(item.seller_id, item.order_ref, at=at)
         else:
-            rows.append(OrderRow(item.seller_id, item.buyer_id, item.order_ref, True, at))
+            rows.append(OrderRecord(item.seller_id, item.buyer_id, item.order_ref, True, at))
     uow.orders.add_many(rows)
     backed = uow.tags.back_with_orders(
         [

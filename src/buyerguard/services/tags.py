@@ -8,9 +8,10 @@ from datetime import datetime
 
 from buyerguard.domain.errors import ConflictError
 from buyerguard.domain.identifiers import hash_identifiers
-from buyerguard.domain.tags import NewTag, Tag, TagStatus, expiry_for
+from buyerguard.domain.orders import KnownOrder
+from buyerguard.domain.tags import NewTag, Tag, TagRecord, TagStatus, expiry_for
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
-from buyerguard.services.unit_of_work import ExistingOrder, TagRow, UnitOfWork
+from buyerguard.services.unit_of_work import UnitOfWork
 
 
 class TagExistsError(ConflictError):
@@ -32,7 +33,7 @@ def store_tags(
     taken = uow.tags.active_keys(keys)
     refs = [(p.tag.seller_id, p.tag.order_ref) for p in pending if p.tag.order_ref]
     orders = uow.orders.existing(refs)
-    rows: list[TagRow] = []
+    rows: list[TagRecord] = []
     positions: list[int | None] = []
     for key, item in zip(keys, pending, strict=True):
         if key in taken:
@@ -44,7 +45,7 @@ def store_tags(
         taken.add(key)
         positions.append(len(rows))
         rows.append(
-            TagRow(
+            TagRecord(
                 seller_id=item.tag.seller_id,
                 buyer_id=item.buyer_id,
                 reason=item.tag.reason,
@@ -64,7 +65,7 @@ def store_tags(
     return [None if pos is None else ids[pos] for pos in positions]
 
 
-def _order_backed(order: ExistingOrder | None, buyer_id: int) -> bool:
+def _order_backed(order: KnownOrder | None, buyer_id: int) -> bool:
     return order is not None and order.buyer_id == buyer_id
 
 

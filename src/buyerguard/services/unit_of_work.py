@@ -3,46 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from buyerguard.domain.identifiers import HashedIdentifier
+from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import Tag, TagSource, TagStatus
-
-
-@dataclass(frozen=True)
-class TagRow:
-    """A tag to insert; the storage assigns its id."""
-
-    seller_id: int
-    buyer_id: int
-    reason: str
-    note: str
-    order_ref: str | None
-    source: TagSource
-    status: TagStatus
-    order_backed: bool
-    created_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    seller_id: int
-    buyer_id: int
-    order_ref: str
-    completed: bool
-    at: datetime
-
-
-@dataclass(frozen=True)
-class ExistingOrder:
-    buyer_id: int
-    completed: bool
+from buyerguard.domain.tags import Tag, TagRecord, TagStatus
 
 
 class SellerRepository(Protocol):
@@ -64,7 +33,7 @@ class BuyerRepository(Protocol):
 
 
 class TagRepository(Protocol):
-    def add_many(self, rows: Sequence[TagRow]) -> list[int]: ...
+    def add_many(self, rows: Sequence[TagRecord]) -> list[int]: ...
     def get_for_seller(self, tag_id: int, seller_id: int) -> Tag: ...
     def active_keys(self, keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]: ...
     def set_status(self, tag_id: int, status: TagStatus, *, now: datetime) -> None: ...
@@ -76,8 +45,8 @@ class TagRepository(Protocol):
 
 
 class OrderRepository(Protocol):
-    def existing(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], ExistingOrder]: ...
-    def add_many(self, rows: Sequence[OrderRow]) -> None: ...
+    def existing(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], KnownOrder]: ...
+    def add_many(self, rows: Sequence[OrderRecord]) -> None: ...
     def complete(self, seller_id: int, order_ref: str, *, at: datetime) -> None: ...
     def clean_sellers_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, set[int]]: ...
 
@@ -88,11 +57,18 @@ class StatsRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    sellers: SellerRepository
-    buyers: BuyerRepository
-    tags: TagRepository
-    orders: OrderRepository
-    stats: StatsRepository
+    """Repositories are read-only members so that implementations may narrow their types."""
+
+    @property
+    def sellers(self) -> SellerRepository: ...
+    @property
+    def buyers(self) -> BuyerRepository: ...
+    @property
+    def tags(self) -> TagRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def stats(self) -> StatsRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

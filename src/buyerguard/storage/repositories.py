@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
 from buyerguard.domain.identifiers import HashedIdentifier
+from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import Tag, TagSource, TagStatus
-from buyerguard.services import unit_of_work as uow_types
+from buyerguard.domain.tags import Tag, TagRecord, TagSource, TagStatus
 from buyerguard.storage import tables as t
 
 T = TypeVar("T")
@@ -170,7 +170,7 @@ class SqlTagRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add_many(self, rows: Sequence[uow_types.TagRow]) -> list[int]:
+    def add_many(self, rows: Sequence[TagRecord]) -> list[int]:
         if not rows:
             return []
         values = [{**asdict(r), "source": r.source.value, "status": r.status.value} for r in rows]
@@ -239,7 +239,7 @@ class SqlTagRepository:
         return found
 
     def back_with_orders(self, orders: Sequence[tuple[int, int, str]]) -> set[int]:
-        """Mark active tags on these (seller, buyer, order_ref) orders order-backed; return buyers."""
+        """Mark tags on these (seller, buyer, order_ref) orders order-backed; return the buyers."""
         touched: set[int] = set()
         for chunk in batched(orders, 300):
             match = tuple_(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.order_ref).in_(chunk)
@@ -266,10 +266,8 @@ class SqlOrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def existing(
-        self, keys: Iterable[tuple[int, str]]
-    ) -> dict[tuple[int, str], uow_types.ExistingOrder]:
-        found: dict[tuple[int, str], uow_types.ExistingOrder] = {}
+    def existing(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], KnownOrder]:
+        found: dict[tuple[int, str], KnownOrder] = {}
         o = t.OrderRow
         for chunk in batched(set(keys), 400):
             rows = self.session.execute(
@@ -278,10 +276,10 @@ class SqlOrderRepository:
                 )
             )
             for r in rows:
-                found[(r.seller_id, r.order_ref)] = uow_types.ExistingOrder(r.buyer_id, r.completed)
+                found[(r.seller_id, r.order_ref)] = KnownOrder(r.buyer_id, r.completed)
         return found
 
-    def add_many(self, rows: Sequence[uow_types.OrderRow]) -> None:
+    def add_many(self, rows: Sequence[OrderRecord]) -> None:
         if rows:
             self.session.execute(
                 insert(t.OrderRow),

@@ -169,16 +169,3 @@ class BuyerReasonStatsRow(Base):
     anchored_weight: Mapped[float] = mapped_column(Float)
     first_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class IdempotencyRow(Base):
-    """The first response to a retried write, replayed for the same seller and Idempotency-Key."""
-
-    __tablename__ = "idempotency_keys"
-
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

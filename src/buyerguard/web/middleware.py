@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
@@ -57,7 +56,7 @@ async def _send_413(send: Send, limit: int) -> None:
 
 
 class MetricsMiddleware:
-    """Count requests and time them per route template (never per raw path: ids would explode it)."""
+    """Count and time requests per route template (a raw path would explode the label set)."""
 
     def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
         self.app = app
@@ -95,6 +94,6 @@ class MetricsMiddleware:
             self.requests.labels(scope["method"], route, str(status["code"])).inc()
 
 
-def _route(scope: dict[str, Any]) -> str:
+def _route(scope: Scope) -> str:
     route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))

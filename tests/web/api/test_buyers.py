@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -8,14 +9,19 @@ BUYER = {"platform_buyer_id": "aliexpress:cn1234", "email": "case@example.com"}
 
 
 def tag(client: TestClient, auth: dict[str, str], reason: str, **extra: object) -> None:
-    response = client.post("/v1/tags", json={"buyer": BUYER, "reason": reason, **extra}, headers=auth)
+    response = client.post(
+        "/v1/tags", json={"buyer": BUYER, "reason": reason, **extra}, headers=auth
+    )
     assert response.status_code == 201, response.text
 
 
-def lookup(client: TestClient, auth: dict[str, str], buyer: dict[str, str] = BUYER) -> dict:
+def lookup(
+    client: TestClient, auth: dict[str, str], buyer: dict[str, str] = BUYER
+) -> dict[str, Any]:
     response = client.post("/v1/buyers/lookup", json={"buyer": buyer}, headers=auth)
     assert response.status_code == 200, response.text
-    return response.json()
+    profile: dict[str, Any] = response.json()
+    return profile
 
 
 def test_profile_counts_distinct_sellers_per_reason_and_hides_other_sellers_notes(
@@ -53,7 +59,10 @@ def test_any_identifier_finds_the_buyer_and_identifiers_given_together_are_linke
     tag(client, auth, "unpaid_order")
     client.post(
         "/v1/tags",
-        json={"buyer": {"email": "CASE@example.com ", "phone": "+1 415 555 0123"}, "reason": "other"},
+        json={
+            "buyer": {"email": "CASE@example.com ", "phone": "+1 415 555 0123"},
+            "reason": "other",
+        },
         headers=auth,
     )
     by_phone = lookup(client, new_seller(), {"phone": "+14155550123"})
@@ -65,9 +74,15 @@ def test_two_known_buyers_seen_together_are_merged(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
     a, b = new_seller(), new_seller()
-    client.post("/v1/tags", json={"buyer": {"email": "x@example.com"}, "reason": "other"}, headers=a)
-    client.post("/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "other"}, headers=b)
-    client.post("/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "extortion"}, headers=a)
+    client.post(
+        "/v1/tags", json={"buyer": {"email": "x@example.com"}, "reason": "other"}, headers=a
+    )
+    client.post(
+        "/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "other"}, headers=b
+    )
+    client.post(
+        "/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "extortion"}, headers=a
+    )
     joined = client.post(
         "/v1/orders/completed",
         json={"buyer": {"email": "x@example.com", "phone": "+4915112345678"}, "order_ref": "O1"},

@@ -2,22 +2,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 
-def jsonl(*records: dict) -> bytes:
+def jsonl(*records: dict[str, Any]) -> bytes:
     return "\n".join(json.dumps(r) for r in records).encode()
 
 
-def post(client: TestClient, body: bytes, auth: dict[str, str]):  # type: ignore[no-untyped-def]
-    return client.post("/v1/imports", content=body, headers={**auth, "Content-Type": "application/x-ndjson"})
+def post(client: TestClient, body: bytes, auth: dict[str, str]):
+    return client.post(
+        "/v1/imports", content=body, headers={**auth, "Content-Type": "application/x-ndjson"}
+    )
 
 
-def test_import_counts_and_duplicates(client: TestClient, new_seller: Callable[..., dict[str, str]]) -> None:
+def test_import_counts_and_duplicates(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
     auth = new_seller()
     body = jsonl(
-        {"type": "tag", "buyer": {"email": "a@example.com"}, "reason": "unpaid_order", "at": "2026-01-02T03:04:05Z"},
+        {
+            "type": "tag",
+            "buyer": {"email": "a@example.com"},
+            "reason": "unpaid_order",
+            "at": "2026-01-02T03:04:05Z",
+        },
         {"type": "tag", "buyer": {"email": "A@example.com"}, "reason": "unpaid_order"},
         {"type": "completed_order", "buyer": {"email": "b@example.com"}, "order_ref": "1"},
         {"type": "completed_order", "buyer": {"email": "b@example.com"}, "order_ref": "1"},
@@ -40,7 +50,14 @@ def test_a_bad_line_imports_nothing_and_every_bad_line_is_named(
             b"{not json",
             jsonl({"type": "tag", "buyer": {"email": "ok@example.com"}, "reason": "nope"}),
             jsonl({"type": "completed_order", "buyer": {"phone": "1"}, "order_ref": "x"}),
-            jsonl({"type": "tag", "buyer": {"email": "ok@example.com"}, "reason": "other", "at": "2999-01-01"}),
+            jsonl(
+                {
+                    "type": "tag",
+                    "buyer": {"email": "ok@example.com"},
+                    "reason": "other",
+                    "at": "2999-01-01",
+                }
+            ),
         ]
     )
     response = post(client, body, auth)
@@ -59,7 +76,12 @@ def test_admin_names_the_seller_per_line_and_sellers_are_created(
     admin = new_seller("Operator", admin=True)
     body = jsonl(
         *[
-            {"type": "tag", "seller": f"Shop {i}", "buyer": {"email": "z@example.com"}, "reason": "extortion"}
+            {
+                "type": "tag",
+                "seller": f"Shop {i}",
+                "buyer": {"email": "z@example.com"},
+                "reason": "extortion",
+            }
             for i in range(3)
         ]
     )
@@ -75,7 +97,9 @@ def test_admin_names_the_seller_per_line_and_sellers_are_created(
 def test_a_seller_key_cannot_name_another_seller(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
-    body = jsonl({"type": "tag", "seller": "Someone", "buyer": {"email": "z@example.com"}, "reason": "other"})
+    body = jsonl(
+        {"type": "tag", "seller": "Someone", "buyer": {"email": "z@example.com"}, "reason": "other"}
+    )
     response = post(client, body, new_seller())
     assert response.status_code == 422
     assert "line 1: seller" in response.json()["error"]["message"]

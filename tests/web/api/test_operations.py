@@ -15,13 +15,22 @@ def test_metrics_count_requests_by_route_template(
     auth = new_seller()
     client.get("/v1/tags/12345", headers=auth)
     text = client.get("/metrics").text
-    assert 'buyerguard_http_requests_total{method="GET",route="/v1/tags/{tag_id}",status="404"} 1.0' in text
+    assert (
+        'buyerguard_http_requests_total{method="GET",route="/v1/tags/{tag_id}",status="404"} 1.0'
+        in text
+    )
     assert "12345" not in text
 
 
 def test_openapi_documents_the_api(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/tags", "/v1/tags/{tag_id}", "/v1/buyers/lookup", "/v1/orders/completed", "/v1/imports"):
+    for path in (
+        "/v1/tags",
+        "/v1/tags/{tag_id}",
+        "/v1/buyers/lookup",
+        "/v1/orders/completed",
+        "/v1/imports",
+    ):
         assert path in paths
     assert client.get("/docs").status_code == 200
 

@@ -36,7 +36,9 @@ def test_a_seller_has_one_active_tag_per_buyer_and_reason(
     auth = new_seller()
     body = {"buyer": BUYER, "reason": "unpaid_order"}
     assert client.post("/v1/tags", json=body, headers=auth).status_code == 201
-    again = client.post("/v1/tags", json={**body, "buyer": {"email": "buyer@example.com"}}, headers=auth)
+    again = client.post(
+        "/v1/tags", json={**body, "buyer": {"email": "buyer@example.com"}}, headers=auth
+    )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "tag_exists"
 
@@ -45,7 +47,9 @@ def test_another_sellers_tag_is_not_found(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
     owner, other = new_seller(), new_seller()
-    tag_id = client.post("/v1/tags", json={"buyer": BUYER, "reason": "other"}, headers=owner).json()["id"]
+    tag_id = client.post(
+        "/v1/tags", json={"buyer": BUYER, "reason": "other"}, headers=owner
+    ).json()["id"]
     for response in (
         client.delete(f"/v1/tags/{tag_id}", headers=other),
         client.get(f"/v1/tags/{tag_id}", headers=other),
@@ -62,7 +66,9 @@ def test_tags_are_paginated_newest_first(
     auth = new_seller()
     ids = [
         client.post(
-            "/v1/tags", json={"buyer": {"email": f"b{i}@example.com"}, "reason": "other"}, headers=auth
+            "/v1/tags",
+            json={"buyer": {"email": f"b{i}@example.com"}, "reason": "other"},
+            headers=auth,
         ).json()["id"]
         for i in range(5)
     ]

@@ -16,8 +16,8 @@ router = APIRouter(prefix="/v1/buyers", tags=["buyers"], responses=ERROR_RESPONS
 def look_up_buyer(
     body: LookupIn, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
 ) -> ProfileOut:
-    """The buyer's record as you may see it: your own tags with notes, everyone else's as counts per
-    reason, the sellers whose orders went fine, and the risk. An unknown buyer has an empty record."""
+    """The buyer's record as you may see it: your own tags with notes, everyone else's as counts
+    per reason, the sellers whose orders went fine, and the risk. An unknown buyer's is empty."""
     profile = buyers.look_up_buyer(
         uow, body.buyer.identifiers(), viewer_id=seller.id, secret=secret, now=utc_now()
     )

@@ -1,8 +1,8 @@
-"""the registry: sellers, buyers, tags, orders, aggregates
+"""the registry
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:35:09.856464
+Create Date: 2026-11-30 12:38:57.276755
 """
 
 from __future__ import annotations
@@ -137,28 +137,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "idempotency_keys",
-        sa.Column(
-            "seller_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column(
-            "created_at", buyerguard.storage.tables.UtcDateTime(timezone=True), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["seller_id"], ["sellers.id"], name=op.f("fk_idempotency_keys_seller_id_sellers")
-        ),
-        sa.PrimaryKeyConstraint("seller_id", "key", name=op.f("pk_idempotency_keys")),
-    )
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False
-        )
-
-    op.create_table(
         "orders",
         sa.Column(
             "id",
@@ -253,10 +231,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_orders_buyer_seller")
 
     op.drop_table("orders")
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_idempotency_keys_created_at"))
-
-    op.drop_table("idempotency_keys")
     with op.batch_alter_table("buyer_identifiers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_buyer_identifiers_buyer_id"))
 

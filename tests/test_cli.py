@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from buyerguard.cli import cli
+
+
+@dataclass
+class Cli:
+    runner: CliRunner
+    env: dict[str, str]
+
+    def __call__(self, *args: str) -> str:
+        result = self.runner.invoke(cli, list(args), env=self.env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+
+@pytest.fixture
+def run(tmp_path: Path, template: str) -> Cli:
+    """The CLI against a fresh data directory (or the PostgreSQL test database)."""
+    env = {
+        "BUYERGUARD_DATA_DIR": str(tmp_path / "data"),
+        "BUYERGUARD_SECRET_KEY": "cli-test-secret",
+    }
+    if os.environ.get("BUYERGUARD_TEST_DATABASE_URL"):
+        env["BUYERGUARD_DATABASE_URL"] = template
+    return Cli(CliRunner(), env)
+
+
+def test_demo_tells_the_case_study(run: Cli) -> None:
+    demo = json.loads(run("demo", "--json"))
+    assert demo["api_key"].startswith("bg_")
+    buyer = demo["case_study_buyer"]
+    profile = json.loads(
+        run("lookup", "--seller", "Demo Shop", "--email", buyer["email"], "--json")
+    )
+    assert profile["distinct_reporters"] == 23
+    community = {r["reason"]: r["sellers"] for r in profile["reasons"]}
+    assert community == {"extortion": 13, "frequent_returns": 8, "other": 1}
+    assert [t["reason"] for t in profile["my_tags"]] == ["frequent_returns"]
+    assert profile["clean_sellers"] == 3
+    text = run("lookup", "--seller", "Demo Shop", "--platform-buyer-id", buyer["platform_buyer_id"])
+    assert "Flagged by 23 sellers" in text
+    again = json.loads(run("demo", "--json"))
+    assert again["api_key"] != demo["api_key"]
+
+
+def test_seller_tag_lookup_untag(run: Cli) -> None:
+    created = json.loads(run("seller", "create", "Shop A", "--json"))
+    assert created["api_key"].startswith("bg_")
+    run("seller", "create", "Shop B")
+    tag = json.loads(
+        run(
+            "tag",
+            "--seller",
+            "Shop A",
+            "--reason",
+            "cod_refusal",
+            "--phone",
+            "+8801712345678",
+            "--json",
+        )
+    )
+    seen = json.loads(run("lookup", "--seller", "Shop B", "--phone", "+880 1712-345678", "--json"))
+    assert seen["reasons"][0]["reason"] == "cod_refusal"
+    assert seen["reasons"][0]["sellers"] == 1
+    run("untag", str(tag["id"]), "--seller", "Shop A")
+    assert (
+        json.loads(run("lookup", "--seller", "Shop B", "--phone", "+8801712345678", "--json"))[
+            "reasons"
+        ]
+        == []
+    )
+
+
+def test_import_file(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Ops", "--admin")
+    path = tmp_path / "history.jsonl"
+    lines = [
+        {
+            "type": "tag",
+            "seller": f"S{i}",
+            "buyer": {"email": "x@example.com"},
+            "reason": "unpaid_order",
+        }
+        for i in range(4)
+    ] + [{"type": "completed_order", "buyer": {"email": "y@example.com"}, "order_ref": "1"}]
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    result = json.loads(run("import", str(path), "--seller", "Ops", "--json"))
+    assert result == {"tags": 4, "completed_orders": 1, "duplicates": 0}
+
+
+def test_errors_go_to_stderr_with_exit_1(run: Cli) -> None:
+    run("seller", "create", "Shop A")
+    result = run.runner.invoke(
+        cli, ["tag", "--seller", "Shop A", "--reason", "rude", "--email", "a@b.co"], env=run.env
+    )
+    assert result.exit_code == 1
+    assert "unknown_reason" in result.output
+
+
+def test_jobs_run_once_expires_old_tags(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Ops", "--admin")
+    path = tmp_path / "old.jsonl"
+    old = {
+        "type": "tag",
+        "buyer": {"email": "o@example.com"},
+        "reason": "other",
+        "at": "2020-01-01T00:00:00Z",
+    }
+    new = {"type": "tag", "buyer": {"email": "o@example.com"}, "reason": "extortion"}
+    path.write_text(json.dumps(old) + "\n" + json.dumps(new))
+    run("import", str(path), "--seller", "Ops")
+    assert "expire-old-tags" in run("jobs", "run-once", "expire-old-tags")
+    profile = json.loads(run("lookup", "--seller", "Ops", "--email", "o@example.com", "--json"))
+    assert [t["reason"] for t in profile["my_tags"]] == ["extortion"]

@@ -1,0 +1,86 @@
+"""Docs that cannot drift: the settings and CLI references are generated and compared here.
+
+Run `make docs` to rewrite them after changing a setting or a command.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import pytest
+
+from buyerguard.cli import cli
+from buyerguard.config import Settings
+from buyerguard.domain.reasons import REASONS
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def settings_reference() -> str:
+    lines = [
+        "# Settings",
+        "",
+        "Environment variables read by `buyerguard` (generated from `config.py`).",
+        "",
+    ]
+    lines += ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else f"`{field.default}`"
+        lines.append(f"| `BUYERGUARD_{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+def cli_reference() -> str:
+    lines = ["# Command line", "", "Generated from `buyerguard --help`.", ""]
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        context = click.Context(command, info_name=" ".join(path))
+        lines.extend([f"## `{' '.join(path)}`", "", "```", command.get_help(context), "```", ""])
+        if isinstance(command, click.Group):
+            for name in sorted(command.commands):
+                walk(command.commands[name], [*path, name])
+
+    walk(cli, ["buyerguard"])
+    return "\n".join(lines)
+
+
+def reasons_reference() -> str:
+    lines = [
+        "# Reasons",
+        "",
+        "The taxonomy (generated from `domain/reasons.py`; codes never change).",
+        "",
+    ]
+    lines += [
+        "| code | label | kind | half-life (days) | expires after (days) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in REASONS:
+        lines.append(
+            f"| `{r.code}` | {r.label} | {r.kind.value} "
+            f"| {r.half_life.days} | {r.expires_after.days} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "render"),
+    [
+        ("settings.md", settings_reference),
+        ("cli.md", cli_reference),
+        ("reasons.md", reasons_reference),
+    ],
+)
+def test_generated_docs_are_current(name: str, render: object) -> None:
+    assert callable(render)
+    expected = render()
+    path = DOCS / name
+    if os.environ.get("BUYERGUARD_UPDATE_DOCS") == "1":
+        path.write_text(expected)
+    assert path.read_text() == expected, f"docs/{name} is stale: run `make docs`"
+
+
+def test_every_setting_has_a_description() -> None:
+    assert all(field.description for field in Settings.model_fields.values())
