@@ -9,6 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from buyerguard.cli import cli
+from buyerguard.config import Settings
+from buyerguard.domain.sellers import Seller
+from buyerguard.storage.database import open_database
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 
 @dataclass
@@ -121,3 +125,36 @@ def test_jobs_run_once_expires_old_tags(run: Cli, tmp_path: Path) -> None:
     assert "expire-old-tags" in run("jobs", "run-once", "expire-old-tags")
     profile = json.loads(run("lookup", "--seller", "Ops", "--email", "o@example.com", "--json"))
     assert [t["reason"] for t in profile["my_tags"]] == ["extortion"]
+
+
+def test_recompute_trust_lowers_an_indiscriminate_tagger(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Ops", "--admin")
+    lines = []
+    for buyer in range(30):
+        email = {"email": f"b{buyer}@example.com"}
+        for seller in range(4):
+            lines.append(
+                {
+                    "type": "completed_order",
+                    "seller": f"Honest {seller}",
+                    "buyer": email,
+                    "order_ref": f"{buyer}",
+                }
+            )
+        lines.append({"type": "tag", "seller": "Spammer", "buyer": email, "reason": "extortion"})
+    path = tmp_path / "graph.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    run("import", str(path), "--seller", "Ops")
+    assert "recompute-trust: " in run("jobs", "run-once", "recompute-trust")
+    sellers = {s.name: s for s in _sellers(run)}
+    assert sellers["Spammer"].trust < min(sellers[f"Honest {i}"].trust for i in range(4))
+
+
+def _sellers(run: Cli) -> list[Seller]:
+    settings = Settings(**{k.removeprefix("BUYERGUARD_").lower(): v for k, v in run.env.items()})
+    db = open_database(settings.resolved_database_url())
+    try:
+        with SqlUnitOfWork(db.sessions) as uow:
+            return uow.sellers.list_all()
+    finally:
+        db.dispose()

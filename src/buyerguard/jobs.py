@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from buyerguard.services import tags
+from buyerguard.services import tags, trust
 from buyerguard.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger("buyerguard.jobs")
@@ -23,6 +23,9 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("expire-old-tags", timedelta(hours=1), lambda uow, now: tags.expire_old_tags(uow, now=now)),
+    Job(
+        "recompute-trust", timedelta(hours=6), lambda uow, now: trust.recompute_trust(uow, now=now)
+    ),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from buyerguard.domain.graph import GraphData
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, TagFacts
@@ -56,6 +57,10 @@ class StatsRepository(Protocol):
     def replace(self, stats: Mapping[int, BuyerStats]) -> None: ...
 
 
+class TrustRepository(Protocol):
+    def load_graph(self) -> GraphData: ...
+
+
 class UnitOfWork(Protocol):
     """Repositories are read-only members so that implementations may narrow their types."""
 
@@ -69,6 +74,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def stats(self) -> StatsRepository: ...
+    @property
+    def trust(self) -> TrustRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
+from buyerguard.domain.graph import GraphData
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
@@ -365,3 +366,33 @@ class SqlStatsRepository:
             self.session.execute(insert(t.BuyerStatsRow), buyers)
         if reasons:
             self.session.execute(insert(t.BuyerReasonStatsRow), reasons)
+
+
+class SqlTrustRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def load_graph(self) -> GraphData:
+        sellers = self.session.execute(
+            select(t.SellerRow.id, t.SellerRow.created_at).order_by(t.SellerRow.id)
+        ).all()
+        tags = self.session.execute(
+            select(
+                t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason, t.TagRow.order_backed
+            ).where(t.TagRow.status == TagStatus.ACTIVE.value)
+        ).all()
+        cleans = self.session.execute(
+            select(t.OrderRow.seller_id, t.OrderRow.buyer_id)
+            .where(t.OrderRow.completed.is_(True))
+            .distinct()
+        ).all()
+        return GraphData(
+            seller_ids=[r.id for r in sellers],
+            seller_created=[r.created_at for r in sellers],
+            tag_seller=[r.seller_id for r in tags],
+            tag_buyer=[r.buyer_id for r in tags],
+            tag_reason=[r.reason for r in tags],
+            tag_order_backed=[r.order_backed for r in tags],
+            clean_seller=[r.seller_id for r in cleans],
+            clean_buyer=[r.buyer_id for r in cleans],
+        )

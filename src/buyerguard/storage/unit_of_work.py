@@ -15,6 +15,7 @@ from buyerguard.storage.repositories import (
     SqlSellerRepository,
     SqlStatsRepository,
     SqlTagRepository,
+    SqlTrustRepository,
 )
 
 
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.tags = SqlTagRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.stats = SqlStatsRepository(self.session)
+        self.trust = SqlTrustRepository(self.session)
         return self
 
     def __exit__(
