@@ -1,0 +1,212 @@
+"""A seller's policy as written (`ACTION if CONDITION` per line), compiled once for reuse."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import cel
+
+from buyerguard.domain.errors import InvalidInputError
+from buyerguard.domain.policies.checker import ConditionError, check_condition
+
+# Bounds on what a seller can make every screening pay for: each rule costs about a microsecond.
+MAX_RULES = 200
+MAX_CONDITION_LENGTH = 1000
+
+
+class Action(IntEnum):
+    """What to do with an order, ordered by strictness so the strictest of several is `max()`."""
+
+    SHIP = 0
+    REQUIRE_PREPAYMENT = 1
+    REVIEW = 2
+    DECLINE = 3
+
+    @property
+    def code(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Action:
+        """Return the action whose code is `text` (e.g. "require_prepayment")."""
+        for action in cls:
+            if action.code == text:
+                return action
+        raise InvalidInputError(f"unknown action {text!r}{_expected_action(text)}")
+
+
+def _expected_action(text: str) -> str:
+    codes = [action.code for action in Action]
+    close = difflib.get_close_matches(text, codes, n=1)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    return f"{hint} (actions: {', '.join(codes)})"
+
+
+class PolicyError(InvalidInputError):
+    """A policy that cannot be saved; `line` and `column` are 1-based positions in its source."""
+
+    code = "invalid_policy"
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(f"line {line}, column {column}: {message}")
+        self.line = line
+        self.column = column
+        self.detail = message
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One line of a policy; `condition` None means the rule applies to every order.
+
+    `names`, `reasons` and `lists` are what the condition reads, so a decision can be explained.
+    """
+
+    line: int
+    action: Action
+    condition: str | None
+    names: frozenset[str] = frozenset()
+    reasons: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Rules in the order they are tried. Build one with `compile_policy`, which checks them."""
+
+    source: str
+    rules: tuple[Rule, ...]
+    programs: tuple[cel.Program | None, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Compiled here so that any Policy, however built, has one program per rule.
+        programs = tuple(
+            None if rule.condition is None else cel.compile(rule.condition) for rule in self.rules
+        )
+        object.__setattr__(self, "programs", programs)
+
+
+def compile_policy(source: str) -> Policy:
+    """Check every rule of `source` and compile it; raise PolicyError at the first mistake."""
+    rules: list[Rule] = []
+    for number, text in enumerate(source.splitlines(), start=1):
+        rule = _rule(number, _without_comment(text))
+        if rule is None:
+            continue
+        if rules and rules[-1].condition is None:
+            raise PolicyError(
+                number,
+                _indent(text) + 1,
+                f"this rule is never reached: line {rules[-1].line} applies to every order",
+            )
+        rules.append(rule)
+    if len(rules) > MAX_RULES:
+        raise PolicyError(rules[MAX_RULES].line, 1, f"a policy has at most {MAX_RULES} rules")
+    return Policy(source, tuple(rules))
+
+
+_ACTION = re.compile(r"\s*(\S+)\s*")
+_IF = re.compile(r"if\b\s*")
+
+
+def _rule(number: int, text: str) -> Rule | None:
+    match = _ACTION.match(text)
+    if match is None:
+        return None
+    try:
+        action = Action.parse(match[1])
+    except InvalidInputError:
+        message = f'unknown action "{match[1]}"{_expected_action(match[1])}'
+        raise PolicyError(number, match.start(1) + 1, message) from None
+    rest = text[match.end() :].rstrip()
+    if not rest:
+        return Rule(number, action, None)
+    keyword = _IF.match(rest)
+    if keyword is None:
+        found = rest.split()[0]
+        raise PolicyError(number, match.end() + 1, f'expected "if" after the action, not "{found}"')
+    start = match.end() + keyword.end()  # 0-based index of the condition in the line
+    return _conditional_rule(number, action, text[start:].rstrip(), start)
+
+
+def _conditional_rule(number: int, action: Action, condition: str, start: int) -> Rule:
+    if not condition:
+        raise PolicyError(number, start + 1, 'expected a condition after "if"')
+    if len(condition) > MAX_CONDITION_LENGTH:
+        raise PolicyError(
+            number, start + 1, f"a condition has at most {MAX_CONDITION_LENGTH} characters"
+        )
+    try:
+        # The evaluating library's parser is the authority on syntax and words its errors best.
+        cel.compile(condition)
+    except ValueError as error:
+        column, message = _syntax_error(str(error))
+        raise PolicyError(number, start + column, message) from None
+    try:
+        references = check_condition(condition)
+    except ConditionError as error:
+        raise PolicyError(number, start + error.column, error.message) from None
+    return Rule(number, action, condition, references.names, references.reasons, references.lists)
+
+
+_SYNTAX_ERROR = re.compile(r"<input>:\d+:(\d+): (?:Syntax error: )?([^\n]*)")
+_INNER_MESSAGE = re.compile(r'msg: "([^"]*)"')
+
+
+def _syntax_error(text: str) -> tuple[int, str]:
+    """Column and message of the first error the CEL parser reports, without its token lists."""
+    match = _SYNTAX_ERROR.search(text)
+    if match is None:
+        return 1, "syntax error"
+    message = match[2].split(" expecting {")[0].strip()
+    inner = _INNER_MESSAGE.search(message)  # parser limits come wrapped in a debug dump
+    return int(match[1]), f"syntax error: {inner[1] if inner else message}"
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _without_comment(text: str) -> str:
+    """Cut a trailing `# comment`, leaving a `#` inside a quoted string alone."""
+    quote = ""
+    index = 0
+    while index < len(text):
+        if quote and text[index] == "\\":
+            index += 2
+        elif quote and text.startswith(quote, index):
+            index, quote = index + len(quote), ""
+        elif not quote and text[index] in "\"'":
+            quote = (
+                text[index : index + 3]
+                if text[index : index + 3] in ('"""', "'''")
+                else text[index]
+            )
+            index += len(quote)
+        elif not quote and text[index] == "#":
+            return text[:index]
+        else:
+            index += 1
+    return text
+
+
+DEFAULT_POLICY_SOURCE = (
+    "# The policy of a seller who has not written one.\n"
+    "# Strong evidence of misconduct (risk counts misconduct only): refuse the order.\n"
+    'decline if level == "high"\n'
+    "# A buyer known for refusing cash-on-delivery parcels pays first; logistics never declines.\n"
+    'require_prepayment if order.payment_method == "cod" && (sellers("cod_refusal") >= 1'
+    ' || mine("cod_refusal") || logistics_risk >= 0.5)\n'
+    "# Some evidence, not conclusive: a person looks at the order.\n"
+    'review if level == "medium"\n'
+    "ship\n"
+)
+
+
+@functools.cache
+def default_policy() -> Policy:
+    """DEFAULT_POLICY_SOURCE compiled, once per process."""
+    return compile_policy(DEFAULT_POLICY_SOURCE)
