@@ -151,7 +151,10 @@ def test_recompute_trust_lowers_an_indiscriminate_tagger(run: Cli, tmp_path: Pat
 
 
 def _sellers(run: Cli) -> list[Seller]:
-    settings = Settings(**{k.removeprefix("BUYERGUARD_").lower(): v for k, v in run.env.items()})
+    settings = Settings(
+        data_dir=Path(run.env["BUYERGUARD_DATA_DIR"]),
+        database_url=run.env.get("BUYERGUARD_DATABASE_URL"),
+    )
     db = open_database(settings.resolved_database_url())
     try:
         with SqlUnitOfWork(db.sessions) as uow:
