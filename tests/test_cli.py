@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from click.testing import CliRunner
 from buyerguard.cli import cli
 from buyerguard.config import Settings
 from buyerguard.domain.sellers import Seller
-from buyerguard.storage.database import open_database
+from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -27,14 +26,13 @@ class Cli:
 
 
 @pytest.fixture
-def run(tmp_path: Path, template: str) -> Cli:
-    """The CLI against a fresh data directory (or the PostgreSQL test database)."""
+def run(tmp_path: Path, database: Database) -> Cli:
+    """The CLI against the test's own database (SQLite file or PostgreSQL) and data directory."""
     env = {
         "BUYERGUARD_DATA_DIR": str(tmp_path / "data"),
         "BUYERGUARD_SECRET_KEY": "cli-test-secret",
+        "BUYERGUARD_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
     }
-    if os.environ.get("BUYERGUARD_TEST_DATABASE_URL"):
-        env["BUYERGUARD_DATABASE_URL"] = template
     return Cli(CliRunner(), env)
 
 
