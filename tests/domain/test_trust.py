@@ -138,6 +138,17 @@ def test_a_sybil_ring_without_orders_gains_no_trust() -> None:
     assert trust[list(HONEST)].min() > 0.5
 
 
+def test_a_ring_large_enough_to_outvote_the_community_still_gains_nothing() -> None:
+    # 200 accounts outnumber the three clean-order sellers of each victim many times over; they
+    # only ever accuse, so they have no voice in the consensus that judges them.
+    ring = range(10, 210)
+    sybils = [(s, b, True) for s in ring for b in GOOD_BUYERS]
+    trust = compute_trust(community(sybils, [], [3.0] * len(ring)))
+
+    assert trust[list(ring)].max() < NEW_SELLER_TRUST / 10
+    assert trust[list(HONEST)].min() > 0.5
+
+
 def test_a_boosting_ring_cannot_vouch_for_bad_buyers() -> None:
     ring = range(10, 30)
     boosts = [(s, b) for s in ring for b in BAD_BUYERS]

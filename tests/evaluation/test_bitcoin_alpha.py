@@ -77,6 +77,16 @@ def test_ratings_become_tags_and_clean_orders_ending_now(ratings: bitcoin_alpha.
     assert {REASON_CODES[r] for r in market.tag_reason} == {"non_payment", "other"}
     assert market.tag_order_backed.all()
     assert int(market.buyer_labelled.sum()) == 237
+    strong = market.tag_reason == REASON_CODES.index("non_payment")
+    assert strong.sum() == int((ratings.rating <= bitcoin_alpha.STRONG_NEGATIVE).sum())
+
+
+def test_the_reasons_given_to_negative_ratings_can_be_chosen(
+    ratings: bitcoin_alpha.Ratings,
+) -> None:
+    market = bitcoin_alpha.condition(ratings, "clean", reasons=("card_fraud", "card_fraud"))
+
+    assert {REASON_CODES[r] for r in market.tag_reason} == {"card_fraud"}
 
 
 def test_the_model_holds_under_sabotage_where_the_baselines_fail(

@@ -35,9 +35,9 @@ EVENT_BACKED_FACTOR = 1.25
 ORDER_BACKED_FACTOR = 1.0
 UNBACKED_FACTOR = 0.4
 
-# `score` estimates the share of orders with this buyer that go wrong: declining from one in five
-# caught 92 % of bad buyers for 0.4 % of honest ones wrongly declined on the simulated marketplace
-# with 20 % malicious sellers (bench/results/risk_evaluation.md).
+# `score` estimates the share of orders with this buyer that go wrong. Declining from one in five
+# (and reviewing from one in ten) is where the simulated marketplace, attacked or not, catches most
+# bad buyers while wrongly declining well under 1 % of honest ones: bench/evaluate_risk.py.
 HIGH_RISK = 0.2
 MEDIUM_RISK = 0.1
 

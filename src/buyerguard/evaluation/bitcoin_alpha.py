@@ -24,10 +24,11 @@ from buyerguard.evaluation.simulator import DAY, NOW
 ENV_VAR = "BUYERGUARD_BITCOIN_ALPHA_DIR"
 CONDITIONS = ("clean", "fair", "sabotage", "boosting")
 STRONG_NEGATIVE = -5
-_STRONG_REASON = REASON_CODES.index("non_payment")
-_MILD_REASON = REASON_CODES.index("other")
-# Sized so that both naive baselines rank below chance under sabotage and the negative-share
-# baseline does under boosting (the distinct-reporter count ignores positive ratings entirely).
+# Reasons for strong (-10 to STRONG_NEGATIVE) and for milder negative ratings.
+REASONS_BY_STRENGTH = ("non_payment", "other")
+# Sized so that both naive baselines rank below chance under sabotage and the mean rating does
+# under boosting. No boosting can do that to the negative share (most benign users have no negative
+# rating, and any fraudster with one still outranks them) nor to the distinct-reporter count.
 ATTACK_ACCOUNTS = 500
 ATTACK_WINDOW_DAYS = 30.0
 
@@ -120,19 +121,31 @@ def _subset(ratings: Ratings, keep: BoolArray) -> Ratings:
 
 
 def condition(
-    ratings: Ratings, name: str, *, accounts: int = ATTACK_ACCOUNTS, seed: int = 0
+    ratings: Ratings,
+    name: str,
+    *,
+    accounts: int = ATTACK_ACCOUNTS,
+    seed: int = 0,
+    reasons: tuple[str, str] = REASONS_BY_STRENGTH,
 ) -> Marketplace:
     """The marketplace for one of `CONDITIONS`."""
     if name == "clean":
-        return to_marketplace(ratings, "Bitcoin Alpha, clean")
+        return to_marketplace(ratings, "Bitcoin Alpha, clean", reasons=reasons)
     if name == "fair":
-        return to_marketplace(fair(ratings), "Bitcoin Alpha, fair (label sources removed)")
+        title = "Bitcoin Alpha, fair (label sources removed)"
+        return to_marketplace(fair(ratings), title, reasons=reasons)
     attacked = poisoned(ratings, name, accounts=accounts, seed=seed)
-    return to_marketplace(attacked, f"Bitcoin Alpha, {name} ({accounts} new accounts)")
+    title = f"Bitcoin Alpha, {name} ({accounts} new accounts)"
+    return to_marketplace(attacked, title, reasons=reasons)
 
 
-def to_marketplace(ratings: Ratings, name: str) -> Marketplace:
-    """Users are both sellers (as raters) and buyers (as rated); only labelled users are scored."""
+def to_marketplace(
+    ratings: Ratings, name: str, *, reasons: tuple[str, str] = REASONS_BY_STRENGTH
+) -> Marketplace:
+    """Users are both sellers (as raters) and buyers (as rated); only labelled users are scored.
+
+    `reasons` are the reason codes for strong and for milder negative ratings.
+    """
     now = int(NOW.timestamp())
     time = ratings.time - int(ratings.time.max()) + now
     n = int(max(ratings.source.max(), ratings.target.max(), ratings.labelled.max())) + 1
@@ -154,7 +167,9 @@ def to_marketplace(ratings: Ratings, name: str) -> Marketplace:
         tag_seller=ratings.source[negative],
         tag_buyer=ratings.target[negative],
         tag_reason=np.where(
-            ratings.rating[negative] <= STRONG_NEGATIVE, _STRONG_REASON, _MILD_REASON
+            ratings.rating[negative] <= STRONG_NEGATIVE,
+            REASON_CODES.index(reasons[0]),
+            REASON_CODES.index(reasons[1]),
         ).astype(np.int64),
         tag_order_backed=np.ones(int(negative.sum()), dtype=np.bool_),
         tag_time=time[negative],
