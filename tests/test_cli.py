@@ -159,3 +159,33 @@ def _sellers(run: Cli) -> list[Seller]:
             return uow.sellers.list_all()
     finally:
         db.dispose()
+
+
+def test_simulate_prints_a_seeded_marketplace(run: Cli) -> None:
+    first = json.loads(run("simulate", "--seed", "3", "--set", "buyers=50", "--set", "sellers=10"))
+    again = json.loads(run("simulate", "--seed", "3", "--set", "buyers=50", "--set", "sellers=10"))
+    assert first == again
+    assert first["params"]["buyers"] == 50
+    assert first["tags"]
+
+
+def test_evaluate_reports_model_and_baselines(run: Cli) -> None:
+    result = json.loads(
+        run(
+            "evaluate",
+            "--set",
+            "buyers=400",
+            "--set",
+            "sellers=60",
+            "--set",
+            "malicious_seller_share=0.2",
+        )
+    )
+    assert result["auc"] > result["negative_share_auc"]
+    assert 0 <= result["wrongly_declined"] <= 1
+
+
+def test_bad_simulation_parameter_is_an_error(run: Cli) -> None:
+    result = run.runner.invoke(cli, ["simulate", "--set", "nope=1"], env=run.env)
+    assert result.exit_code == 1
+    assert "unknown simulation parameter" in result.output

@@ -334,8 +334,8 @@ def to_json(market: Marketplace, params: SimulationParams, seed: int) -> dict[st
     }
 
 
-def simulate_json(*, seed: int = 0, **params: Any) -> dict[str, Any]:
-    """`to_json(simulate(...))` from keyword parameters named as in `SimulationParams`."""
+def params_from(**params: Any) -> SimulationParams:
+    """`SimulationParams` from keyword parameters; an unknown name is an InvalidInputError."""
     known = {f.name for f in fields(SimulationParams)}
     unknown = sorted(set(params) - known)
     if unknown:
@@ -343,5 +343,10 @@ def simulate_json(*, seed: int = 0, **params: Any) -> dict[str, Any]:
             f"unknown simulation parameter(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(known))}"
         )
-    simulation = SimulationParams(**params)
+    return SimulationParams(**params)
+
+
+def simulate_json(*, seed: int = 0, **params: Any) -> dict[str, Any]:
+    """`to_json(simulate(...))` from keyword parameters named as in `SimulationParams`."""
+    simulation = params_from(**params)
     return to_json(simulate(simulation, seed), simulation, seed)
