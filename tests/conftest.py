@@ -88,15 +88,22 @@ def client(settings: Settings, database: Database) -> Iterator[TestClient]:
 
 @pytest.fixture
 def new_seller(database: Database) -> Callable[..., dict[str, str]]:
-    """Create a seller; returns the auth header of its key."""
+    """Create a seller (new, or established with `trust`); returns the auth header of its key."""
 
-    def make(name: str | None = None, *, admin: bool = False) -> dict[str, str]:
+    def make(
+        name: str | None = None, *, admin: bool = False, trust: float | None = None
+    ) -> dict[str, str]:
+        uow = SqlUnitOfWork(database.sessions)
         created = sellers.create_seller(
-            SqlUnitOfWork(database.sessions),
+            uow,
             name or f"Seller {uuid.uuid4().hex[:8]}",
             role=Role.ADMIN if admin else Role.SELLER,
             now=NOW,
         )
+        if trust is not None:  # an established seller, as the trust job would have rated it
+            with uow:
+                uow.sellers.set_trust({created.seller.id: trust}, now=NOW)
+                uow.commit()
         return {"Authorization": f"Bearer {created.api_key}"}
 
     return make

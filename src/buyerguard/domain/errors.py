@@ -12,6 +12,10 @@ class BuyerGuardError(Exception):
         super().__init__(message)
         self.message = message
 
+    def details(self) -> dict[str, object]:
+        """Machine-readable specifics added beside `code` and `message` (e.g. a field or line)."""
+        return {}
+
 
 class InvalidInputError(BuyerGuardError):
     code = "invalid_input"
@@ -44,6 +48,9 @@ class InvalidIdentifierError(InvalidInputError):
         super().__init__(f"{field}: {message}")
         self.field = field
 
+    def details(self) -> dict[str, object]:
+        return {"field": self.field}
+
 
 class NoIdentifierError(InvalidInputError):
     code = "no_identifier"
@@ -67,3 +74,6 @@ class InvalidImportError(InvalidInputError):
         more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
         super().__init__(f"{len(errors)} bad line(s), nothing imported: {shown}{more}")
         self.errors = errors
+
+    def details(self) -> dict[str, object]:
+        return {"lines": [{"line": line, "message": text} for line, text in self.errors[:1000]]}

@@ -169,3 +169,63 @@ class BuyerReasonStatsRow(Base):
     anchored_weight: Mapped[float] = mapped_column(Float)
     first_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PolicyRow(Base):
+    """Every save is a new version; the newest is in force and old ones explain old decisions."""
+
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("seller_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ListEntryRow(Base):
+    __tablename__ = "list_entries"
+    __table_args__ = (
+        UniqueConstraint("seller_id", "list_name", "buyer_id"),
+        Index("ix_list_entries_buyer_seller", "buyer_id", "seller_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
+    list_name: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ScreeningRow(Base):
+    """The decision log: each decision with the inputs that explain it later."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (
+        Index("ix_screenings_seller_id", "seller_id", "id"),
+        Index("ix_screenings_created_at", "created_at"),
+        Index("ix_screenings_buyer_seller", "buyer_id", "seller_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"))
+    order_ref: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    rule_line: Mapped[int | None] = mapped_column(Integer)
+    rule_source: Mapped[str | None] = mapped_column(Text)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    risk_score: Mapped[float] = mapped_column(Float)
+    risk_level: Mapped[str] = mapped_column(String(16))
+    facts: Mapped[str] = mapped_column(Text)  # JSON of the policy facts, for backtests and audits
+    reasons: Mapped[str] = mapped_column(Text)  # JSON list of {code, message, evidence}
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -17,6 +17,11 @@ from buyerguard.storage.repositories import (
     SqlTagRepository,
     SqlTrustRepository,
 )
+from buyerguard.storage.screening import (
+    SqlListRepository,
+    SqlPolicyRepository,
+    SqlScreeningRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -33,6 +38,9 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(self.session)
         self.stats = SqlStatsRepository(self.session)
         self.trust = SqlTrustRepository(self.session)
+        self.policies = SqlPolicyRepository(self.session)
+        self.lists = SqlListRepository(self.session)
+        self.screenings = SqlScreeningRepository(self.session)
         return self
 
     def __exit__(

@@ -12,7 +12,7 @@ from buyerguard import __version__
 from buyerguard.config import Settings
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
-from buyerguard.web.api import buyers, imports, orders, sellers, tags
+from buyerguard.web.api import buyers, imports, lists, orders, policies, screenings, sellers, tags
 from buyerguard.web.errors import install_error_handlers
 from buyerguard.web.middleware import BodyLimitMiddleware, MetricsMiddleware
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.uow_factory = lambda: SqlUnitOfWork(db.sessions)
     app.state.identifier_secret = settings.identifier_secret()
     install_error_handlers(app)
-    for module in (tags, buyers, orders, imports, sellers):
+    for module in (tags, buyers, orders, imports, sellers, screenings, policies, lists):
         app.include_router(module.router)
     registry = CollectorRegistry()
     _add_operations(app, registry)

@@ -45,13 +45,16 @@ def status_for(error: BuyerGuardError) -> int:
     return next((STATUS_BY_ERROR[c] for c in type(error).__mro__ if c in STATUS_BY_ERROR), 400)
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, details: dict[str, object] | None = None) -> dict[str, Any]:
+    """`code` and `message` always; specifics such as a field or a line number beside them."""
+    return {"error": {**(details or {}), "code": code, "message": message}}
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: dict[str, object] | None = None
+) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -61,7 +64,7 @@ def _describe(error: dict[str, Any]) -> str:
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BuyerGuardError)
-    return error_response(status_for(exc), exc.code, exc.message)
+    return error_response(status_for(exc), exc.code, exc.message, exc.details())
 
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:

@@ -57,6 +57,9 @@ class PolicyError(InvalidInputError):
         self.column = column
         self.detail = message
 
+    def details(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column}
+
 
 @dataclass(frozen=True)
 class Rule:

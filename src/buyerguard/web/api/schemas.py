@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import Risk
+from buyerguard.domain.screening import LoggedScreening, Order
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
 
@@ -161,7 +163,7 @@ class CompletedOrderIn(BaseModel):
 
     buyer: BuyerIn
     order_ref: Annotated[str, Field(min_length=1, max_length=200)]
-    completed_at: datetime | None = None
+    completed_at: AwareDatetime | None = None
 
 
 class CompletedOrderOut(BaseModel):
@@ -200,3 +202,128 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+class ShipToIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country: str = Field(examples=["DE"], description="ISO 3166-1 alpha-2")
+    region: str = Field("", max_length=100)
+    postal_code: str = Field("", max_length=32)
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(examples=["SO-1001"], description="Your order reference.")
+    amount: float = Field(examples=[59.90])
+    currency: str = Field(examples=["EUR"], description="ISO 4217")
+    payment_method: str = Field(examples=["prepaid"], description="`prepaid` or `cod`")
+    ship_to: ShipToIn
+
+    def to_order(self) -> Order:
+        return Order(
+            ref=self.ref,
+            amount=self.amount,
+            currency=self.currency,
+            payment_method=self.payment_method,
+            country=self.ship_to.country,
+            region=self.ship_to.region,
+            postal_code=self.ship_to.postal_code,
+        )
+
+
+class ScreeningIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order: OrderIn
+    buyer: BuyerIn
+
+
+class ReasonCodeOut(BaseModel):
+    code: str
+    message: str
+    evidence: dict[str, Any]
+
+
+class RuleOut(BaseModel):
+    line: int | None
+    text: str | None
+
+
+class ScreeningOut(BaseModel):
+    screening_id: int
+    decision: str
+    rule: RuleOut | None
+    reasons: list[ReasonCodeOut]
+    risk: RiskOut
+    policy_version: int
+    order_ref: str
+    created_at: datetime
+    errors: list[str] = Field(default_factory=list, description="Rules that failed to evaluate.")
+
+    @classmethod
+    def of(
+        cls, screening: LoggedScreening, risk: RiskOut, errors: Sequence[str] = ()
+    ) -> ScreeningOut:
+        rule = (
+            None
+            if screening.rule_line is None
+            else RuleOut(line=screening.rule_line, text=screening.rule_source)
+        )
+        return cls(
+            screening_id=screening.id,
+            decision=screening.action.code,
+            rule=rule,
+            reasons=[
+                ReasonCodeOut(code=r.code, message=r.message, evidence=dict(r.evidence))
+                for r in screening.reasons
+            ],
+            risk=risk,
+            policy_version=screening.policy_version,
+            order_ref=screening.order.ref,
+            created_at=screening.created_at,
+            errors=list(errors),
+        )
+
+
+class LoggedRiskOut(BaseModel):
+    score: float
+    level: str
+
+
+class ScreeningLogOut(BaseModel):
+    """A logged decision: its risk as recorded (contributions are not kept)."""
+
+    screening_id: int
+    decision: str
+    rule: RuleOut | None
+    reasons: list[ReasonCodeOut]
+    risk: LoggedRiskOut
+    policy_version: int
+    order: OrderIn
+    created_at: datetime
+
+    @classmethod
+    def of(cls, s: LoggedScreening) -> ScreeningLogOut:
+        return cls(
+            screening_id=s.id,
+            decision=s.action.code,
+            rule=None if s.rule_line is None else RuleOut(line=s.rule_line, text=s.rule_source),
+            reasons=[
+                ReasonCodeOut(code=r.code, message=r.message, evidence=dict(r.evidence))
+                for r in s.reasons
+            ],
+            risk=LoggedRiskOut(score=round(s.risk_score, 4), level=s.risk_level),
+            policy_version=s.policy_version,
+            order=OrderIn(
+                ref=s.order.ref,
+                amount=s.order.amount,
+                currency=s.order.currency,
+                payment_method=s.order.payment_method,
+                ship_to=ShipToIn(
+                    country=s.order.country, region=s.order.region, postal_code=s.order.postal_code
+                ),
+            ),
+            created_at=s.created_at,
+        )

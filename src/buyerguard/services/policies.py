@@ -1,0 +1,61 @@
+"""A seller's screening policy: read, save as a new version, and backtest a draft."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from buyerguard.domain.backtest import BacktestReport, backtest
+from buyerguard.domain.policies import DEFAULT_POLICY_SOURCE, Policy, compile_policy
+from buyerguard.services.unit_of_work import UnitOfWork
+
+DEFAULT_VERSION = 0  # the version a decision names when the seller wrote no policy
+BACKTEST_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    version: int
+    policy: Policy
+
+    @property
+    def is_default(self) -> bool:
+        return self.version == DEFAULT_VERSION
+
+
+# Compiling costs milliseconds and screening must cost less than one: compile each text once.
+compiled = functools.lru_cache(maxsize=4096)(compile_policy)
+
+
+def policy_in_force(uow: UnitOfWork, seller_id: int) -> PolicyVersion:
+    """Inside the caller's transaction: the newest saved version, or the default policy."""
+    latest = uow.policies.latest(seller_id)
+    if latest is None:
+        return PolicyVersion(DEFAULT_VERSION, compiled(DEFAULT_POLICY_SOURCE))
+    return PolicyVersion(latest[0], compiled(latest[1]))
+
+
+def get_policy(uow: UnitOfWork, *, seller_id: int) -> PolicyVersion:
+    with uow:
+        return policy_in_force(uow, seller_id)
+
+
+def save_policy(uow: UnitOfWork, source: str, *, seller_id: int, now: datetime) -> PolicyVersion:
+    """Validate and store the policy as the next version; an invalid one changes nothing."""
+    policy = compiled(source)
+    with uow:
+        version = uow.policies.add(seller_id, source, now=now)
+        uow.commit()
+    return PolicyVersion(version, policy)
+
+
+def backtest_policy(
+    uow: UnitOfWork, source: str, *, seller_id: int, days: int | None, now: datetime
+) -> BacktestReport:
+    """Replay a draft on the seller's logged screenings (newest first, at most BACKTEST_LIMIT)."""
+    draft = compiled(source)
+    since = None if days is None else now - timedelta(days=days)
+    with uow:
+        history = uow.screenings.with_outcomes(seller_id, since=since, limit=BACKTEST_LIMIT)
+    return backtest(draft, history)

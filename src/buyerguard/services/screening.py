@@ -1,0 +1,156 @@
+"""Screening orders: ship, review, require prepayment or decline, from the seller's own policy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from buyerguard.domain.errors import BuyerGuardError
+from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
+from buyerguard.domain.orders import OrderRecord
+from buyerguard.domain.policies import Rule
+from buyerguard.domain.profiles import EMPTY_STATS
+from buyerguard.domain.reputation import Risk, score
+from buyerguard.domain.screening import (
+    LoggedScreening,
+    Order,
+    build_facts,
+    decide,
+    facts_to_json,
+)
+from buyerguard.services.buyers import resolve_buyers
+from buyerguard.services.policies import policy_in_force
+from buyerguard.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A decision as the seller receives it: the logged screening and the risk behind it."""
+
+    screening: LoggedScreening
+    risk: Risk
+    errors: tuple[str, ...] = ()
+
+
+def _screen(
+    uow: UnitOfWork,
+    order: Order,
+    identifiers: tuple[HashedIdentifier, ...],
+    *,
+    seller_id: int,
+    now: datetime,
+) -> Screened:
+    (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+    stats = uow.stats.get(buyer_id) or EMPTY_STATS
+    risk = score(stats.evidence(), now=now)
+    mine = frozenset(t.reason for t in uow.tags.list_for_buyer_by_seller(buyer_id, seller_id))
+    lists = uow.lists.names_for(seller_id, buyer_id, now=now)
+    facts = build_facts(stats, risk, mine=mine, lists=lists, order=order, now=now)
+    policy = policy_in_force(uow, seller_id)
+    verdict = decide(policy.policy, facts)
+    logged = LoggedScreening(
+        id=0,
+        buyer_id=buyer_id,
+        order=order,
+        action=verdict.action,
+        rule_line=None if verdict.rule is None else verdict.rule.line,
+        rule_source=None if verdict.rule is None else _rule_text(verdict.rule),
+        policy_version=policy.version,
+        risk_score=risk.score,
+        risk_level=risk.level,
+        facts=facts,
+        reasons=verdict.reasons,
+        created_at=now,
+    )
+    if not uow.orders.existing([(seller_id, order.ref)]):
+        # Recording the order makes a later tag on it order-backed.
+        uow.orders.add_many([OrderRecord(seller_id, buyer_id, order.ref, False, now)])
+    screening_id = uow.screenings.add(seller_id, logged, json.dumps(facts_to_json(facts)))
+    return Screened(replace(logged, id=screening_id), risk, verdict.errors)
+
+
+def _rule_text(rule: Rule) -> str:
+    code = rule.action.code
+    return code if rule.condition is None else f"{code} if {rule.condition}"
+
+
+def screen_order(
+    uow: UnitOfWork,
+    order: Order,
+    buyer: Mapping[str, object],
+    *,
+    seller_id: int,
+    secret: bytes,
+    now: datetime,
+) -> Screened:
+    """Decide one order and log the decision with its inputs; the order is recorded too."""
+    identifiers = hash_identifiers(buyer, secret)
+    with uow:
+        screened = _screen(uow, order, identifiers, seller_id=seller_id, now=now)
+        uow.commit()
+    return screened
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    line: int
+    screened: Screened | None = None
+    error: BuyerGuardError | None = None
+
+
+def screen_batch(
+    uow: UnitOfWork,
+    requests: Iterable[tuple[int, Order | BuyerGuardError, Mapping[str, object]]],
+    *,
+    seller_id: int,
+    secret: bytes,
+    now: datetime,
+) -> list[BatchItem]:
+    """Screen many orders in one transaction; a bad one gets its error and the others go on."""
+    results: list[BatchItem] = []
+    with uow:
+        for line, order, buyer in requests:
+            if isinstance(order, BuyerGuardError):
+                results.append(BatchItem(line, error=order))
+                continue
+            try:
+                identifiers = hash_identifiers(buyer, secret)
+            except BuyerGuardError as error:
+                results.append(BatchItem(line, error=error))
+                continue
+            results.append(
+                BatchItem(line, _screen(uow, order, identifiers, seller_id=seller_id, now=now))
+            )
+        uow.commit()
+    return results
+
+
+def list_screenings(
+    uow: UnitOfWork,
+    *,
+    seller_id: int,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    after_id: int | None,
+    limit: int,
+) -> list[LoggedScreening]:
+    with uow:
+        return uow.screenings.list_for_seller(
+            seller_id, action=action, since=since, until=until, after_id=after_id, limit=limit
+        )
+
+
+def get_screening(uow: UnitOfWork, screening_id: int, *, seller_id: int) -> LoggedScreening:
+    with uow:
+        return uow.screenings.get(seller_id, screening_id)
+
+
+def purge_old_screenings(uow: UnitOfWork, *, before: datetime) -> int:
+    """Drop decisions older than the retention period; returns how many."""
+    with uow:
+        count = uow.screenings.purge(before=before)
+        uow.commit()
+    return count

@@ -1,0 +1,250 @@
+"""Repositories of screening: policy versions, sellers' lists, and the decision log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from buyerguard.domain.errors import NotFoundError
+from buyerguard.domain.lists import ListEntry
+from buyerguard.domain.policies import Action
+from buyerguard.domain.reasons import REASONS
+from buyerguard.domain.screening import (
+    OUTCOME_BAD,
+    OUTCOME_GOOD,
+    DecisionReason,
+    LoggedScreening,
+    Order,
+    facts_from_json,
+)
+from buyerguard.domain.tags import TagStatus
+from buyerguard.storage import tables as t
+
+MISCONDUCT = [r.code for r in REASONS if r.misconduct]
+
+
+class ScreeningNotFoundError(NotFoundError):
+    code = "screening_not_found"
+
+
+class ListEntryNotFoundError(NotFoundError):
+    code = "list_entry_not_found"
+
+
+class SqlPolicyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def latest(self, seller_id: int) -> tuple[int, str] | None:
+        row = self.session.execute(
+            select(t.PolicyRow.version, t.PolicyRow.source)
+            .where(t.PolicyRow.seller_id == seller_id)
+            .order_by(t.PolicyRow.version.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (row.version, row.source)
+
+    def add(self, seller_id: int, source: str, *, now: datetime) -> int:
+        current = self.latest(seller_id)
+        version = 1 if current is None else current[0] + 1
+        self.session.add(
+            t.PolicyRow(seller_id=seller_id, version=version, source=source, created_at=now)
+        )
+        self.session.flush()
+        return version
+
+
+def _entry(row: t.ListEntryRow) -> ListEntry:
+    return ListEntry(row.id, row.buyer_id, row.list_name, row.note, row.expires_at, row.created_at)
+
+
+class SqlListRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def names_for(self, seller_id: int, buyer_id: int, *, now: datetime) -> frozenset[str]:
+        e = t.ListEntryRow
+        rows = self.session.scalars(
+            select(e.list_name).where(
+                e.buyer_id == buyer_id,
+                e.seller_id == seller_id,
+                or_(e.expires_at.is_(None), e.expires_at > now),
+            )
+        )
+        return frozenset(rows)
+
+    def put(self, seller_id: int, entry: ListEntry) -> int:
+        """Add the entry, or replace the note and expiry of the one already there."""
+        e = t.ListEntryRow
+        row = self.session.scalar(
+            select(e).where(
+                e.seller_id == seller_id,
+                e.list_name == entry.list_name,
+                e.buyer_id == entry.buyer_id,
+            )
+        )
+        if row is None:
+            row = t.ListEntryRow(
+                seller_id=seller_id, buyer_id=entry.buyer_id, list_name=entry.list_name
+            )
+            self.session.add(row)
+        row.note, row.expires_at, row.created_at = entry.note, entry.expires_at, entry.created_at
+        self.session.flush()
+        return row.id
+
+    def entries(self, seller_id: int, list_name: str) -> list[ListEntry]:
+        e = t.ListEntryRow
+        rows = self.session.scalars(
+            select(e).where(e.seller_id == seller_id, e.list_name == list_name).order_by(e.id)
+        )
+        return [_entry(r) for r in rows]
+
+    def remove(self, seller_id: int, list_name: str, entry_id: int) -> None:
+        e = t.ListEntryRow
+        result = self.session.execute(
+            delete(e).where(e.id == entry_id, e.seller_id == seller_id, e.list_name == list_name)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]  # DML results carry rowcount
+            raise ListEntryNotFoundError(f"no entry {entry_id} on your list {list_name!r}")
+
+    def sellers_watching(self, buyer_id: int, *, now: datetime) -> set[int]:
+        e = t.ListEntryRow
+        return set(
+            self.session.scalars(
+                select(e.seller_id).where(
+                    e.buyer_id == buyer_id,
+                    e.list_name == "watch",
+                    or_(e.expires_at.is_(None), e.expires_at > now),
+                )
+            )
+        )
+
+
+def _screening(row: t.ScreeningRow, outcome: str | None = None) -> LoggedScreening:
+    order = Order(
+        row.order_ref,
+        row.amount,
+        row.currency,
+        row.payment_method,
+        row.country,
+        row.region,
+        row.postal_code,
+    )
+    return LoggedScreening(
+        id=row.id,
+        buyer_id=row.buyer_id,
+        order=order,
+        action=Action.parse(row.action),
+        rule_line=row.rule_line,
+        rule_source=row.rule_source,
+        policy_version=row.policy_version,
+        risk_score=row.risk_score,
+        risk_level=row.risk_level,
+        facts=facts_from_json(json.loads(row.facts), order),
+        reasons=tuple(DecisionReason(**r) for r in json.loads(row.reasons)),
+        created_at=row.created_at,
+        outcome=outcome,
+    )
+
+
+class SqlScreeningRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, seller_id: int, screening: LoggedScreening, facts_json: str) -> int:
+        o = screening.order
+        row = t.ScreeningRow(
+            seller_id=seller_id,
+            buyer_id=screening.buyer_id,
+            order_ref=o.ref,
+            amount=o.amount,
+            currency=o.currency,
+            payment_method=o.payment_method,
+            country=o.country,
+            region=o.region,
+            postal_code=o.postal_code,
+            action=screening.action.code,
+            rule_line=screening.rule_line,
+            rule_source=screening.rule_source,
+            policy_version=screening.policy_version,
+            risk_score=screening.risk_score,
+            risk_level=screening.risk_level,
+            facts=facts_json,
+            reasons=json.dumps([r.__dict__ for r in screening.reasons], default=str),
+            created_at=screening.created_at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def get(self, seller_id: int, screening_id: int) -> LoggedScreening:
+        row = self.session.get(t.ScreeningRow, screening_id)
+        if row is None or row.seller_id != seller_id:
+            raise ScreeningNotFoundError(f"no screening {screening_id} among yours")
+        return _screening(row)
+
+    def list_for_seller(
+        self,
+        seller_id: int,
+        *,
+        action: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> list[LoggedScreening]:
+        s = t.ScreeningRow
+        query = select(s).where(s.seller_id == seller_id)
+        if action is not None:
+            query = query.where(s.action == action)
+        if since is not None:
+            query = query.where(s.created_at >= since)
+        if until is not None:
+            query = query.where(s.created_at < until)
+        if after_id is not None:
+            query = query.where(s.id < after_id)
+        rows = self.session.scalars(query.order_by(s.id.desc()).limit(limit))
+        return [_screening(r) for r in rows]
+
+    def with_outcomes(
+        self, seller_id: int, *, since: datetime | None, limit: int
+    ) -> list[LoggedScreening]:
+        """The seller's screenings, newest first, each with the outcome known since (or None)."""
+        s, tag, order = t.ScreeningRow, t.TagRow, t.OrderRow
+        bad = exists().where(
+            tag.seller_id == s.seller_id,
+            tag.buyer_id == s.buyer_id,
+            tag.reason.in_(MISCONDUCT),
+            tag.status != TagStatus.REMOVED.value,
+            or_(tag.order_ref == s.order_ref, tag.created_at >= s.created_at),
+        )
+        good = exists().where(
+            and_(
+                order.seller_id == s.seller_id,
+                order.order_ref == s.order_ref,
+                order.completed.is_(True),
+            )
+        )
+        query = select(s, bad.label("bad"), good.label("good")).where(s.seller_id == seller_id)
+        if since is not None:
+            query = query.where(s.created_at >= since)
+        rows = self.session.execute(query.order_by(s.id.desc()).limit(limit))
+        return [
+            _screening(r[0], OUTCOME_BAD if r.bad else OUTCOME_GOOD if r.good else None)
+            for r in rows
+        ]
+
+    def purge(self, *, before: datetime) -> int:
+        result = self.session.execute(
+            delete(t.ScreeningRow).where(t.ScreeningRow.created_at < before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]  # DML results carry rowcount
+
+    def count(self, seller_id: int) -> int:
+        return int(
+            self.session.scalar(select(func.count()).where(t.ScreeningRow.seller_id == seller_id))
+            or 0
+        )

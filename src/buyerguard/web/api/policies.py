@@ -1,0 +1,114 @@
+"""Your screening policy: read it, save a new version, backtest a draft."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from buyerguard.domain.backtest import BacktestReport, OutcomeCounts
+from buyerguard.services import policies
+from buyerguard.services.policies import PolicyVersion
+from buyerguard.web.dependencies import CurrentSeller, UnitOfWorkDep, utc_now
+from buyerguard.web.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=ERROR_RESPONSES)
+MAX_SOURCE = 100_000
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[
+        str, Field(max_length=MAX_SOURCE, examples=['decline if level == "high"\nship'])
+    ]
+
+
+class RuleOut(BaseModel):
+    line: int
+    action: str
+    condition: str | None
+
+
+class PolicyOut(BaseModel):
+    version: int = Field(description="0 is the default policy of a seller who saved none.")
+    is_default: bool
+    source: str
+    rules: list[RuleOut]
+
+    @classmethod
+    def of(cls, found: PolicyVersion) -> PolicyOut:
+        return cls(
+            version=found.version,
+            is_default=found.is_default,
+            source=found.policy.source,
+            rules=[
+                RuleOut(line=r.line, action=r.action.code, condition=r.condition)
+                for r in found.policy.rules
+            ],
+        )
+
+
+@router.get("", response_model=PolicyOut)
+def get_policy(seller: CurrentSeller, uow: UnitOfWorkDep) -> PolicyOut:
+    """The policy in force: your newest version, or the default."""
+    return PolicyOut.of(policies.get_policy(uow, seller_id=seller.id))
+
+
+@router.put("", response_model=PolicyOut)
+def save_policy(body: PolicyIn, seller: CurrentSeller, uow: UnitOfWorkDep) -> PolicyOut:
+    """Validate and save as the next version (422 with line and column when it does not compile)."""
+    return PolicyOut.of(policies.save_policy(uow, body.source, seller_id=seller.id, now=utc_now()))
+
+
+class BacktestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[str, Field(max_length=MAX_SOURCE)]
+    days: Annotated[int | None, Field(ge=1, le=3650, description="Only the last N days.")] = None
+
+
+class OutcomesOut(BaseModel):
+    bad_stopped: int
+    bad_shipped: int
+    good_declined: int
+    good_shipped: int
+
+    @classmethod
+    def of(cls, counts: OutcomeCounts) -> OutcomesOut:
+        return cls(**counts.__dict__)
+
+
+class BacktestOut(BaseModel):
+    replayed: int
+    changed: int
+    transitions: dict[str, int] = Field(description='e.g. {"ship->decline": 3}')
+    actions: dict[str, int]
+    draft: OutcomesOut
+    recorded: OutcomesOut
+    flags: list[str]
+    errors: int
+
+    @classmethod
+    def of(cls, report: BacktestReport) -> BacktestOut:
+        return cls(
+            replayed=report.replayed,
+            changed=report.changed,
+            transitions=report.transitions,
+            actions=report.actions,
+            draft=OutcomesOut.of(report.draft),
+            recorded=OutcomesOut.of(report.recorded),
+            flags=list(report.flags),
+            errors=report.errors,
+        )
+
+
+@router.post("/backtest", response_model=BacktestOut)
+def backtest(body: BacktestIn, seller: CurrentSeller, uow: UnitOfWorkDep) -> BacktestOut:
+    """Replay a draft on your logged screenings: what would change, and how it fares on orders
+    whose outcome is known (tagged later: bad; completed: good). Nothing is saved."""
+    report = policies.backtest_policy(
+        uow, body.source, seller_id=seller.id, days=body.days, now=utc_now()
+    )
+    return BacktestOut.of(report)

@@ -1,0 +1,136 @@
+"""Screening orders, one or in batches, and the decision log."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime, BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
+from buyerguard.domain.screening import Order
+from buyerguard.services import screening
+from buyerguard.web.api.schemas import RiskOut, ScreeningIn, ScreeningLogOut, ScreeningOut
+from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/v1/screenings", tags=["screenings"], responses=ERROR_RESPONSES)
+Decision = Literal["ship", "review", "require_prepayment", "decline"]
+
+
+@router.post("", status_code=201, response_model=ScreeningOut)
+def create_screening(
+    body: ScreeningIn, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
+) -> ScreeningOut:
+    """Ship, review, require prepayment or decline? Decided by your policy, with its reasons; the
+    order is recorded, so a later tag on it is order-backed."""
+    screened = screening.screen_order(
+        uow,
+        body.order.to_order(),
+        body.buyer.identifiers(),
+        seller_id=seller.id,
+        secret=secret,
+        now=utc_now(),
+    )
+    return ScreeningOut.of(screened.screening, RiskOut.of(screened.risk), screened.errors)
+
+
+class BatchLineOut(BaseModel):
+    line: int
+    result: ScreeningOut | None = None
+    error: dict[str, str] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchLineOut]
+
+
+def _parse_line(line: int, text: str) -> tuple[int, Order | BuyerGuardError, dict[str, object]]:
+    try:
+        body = ScreeningIn.model_validate(json.loads(text))
+        return line, body.order.to_order(), body.buyer.identifiers()
+    except (json.JSONDecodeError, ValidationError) as error:
+        return line, InvalidInputError(f"not a screening request: {_first(error)}"), {}
+    except BuyerGuardError as error:
+        return line, error, {}
+
+
+def _first(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first: dict[str, Any] = dict(error.errors()[0])
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(error)
+
+
+@router.post("/batch", response_model=BatchOut)
+async def screen_batch(
+    request: Request, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
+) -> BatchOut:
+    """JSON Lines of screening requests in, one result or error per line out (a bad line does not
+    stop the others)."""
+    raw = await request.body()
+    lines = [
+        (n, t)
+        for n, t in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1)
+        if t.strip()
+    ]
+    requests = [_parse_line(n, t) for n, t in lines]
+    items = await run_in_threadpool(
+        screening.screen_batch, uow, requests, seller_id=seller.id, secret=secret, now=utc_now()
+    )
+    return BatchOut(
+        results=[
+            BatchLineOut(
+                line=item.line,
+                result=None
+                if item.screened is None
+                else ScreeningOut.of(
+                    item.screened.screening, RiskOut.of(item.screened.risk), item.screened.errors
+                ),
+                error=None
+                if item.error is None
+                else {"code": item.error.code, "message": item.error.message},
+            )
+            for item in items
+        ]
+    )
+
+
+class ScreeningPage(BaseModel):
+    screenings: list[ScreeningLogOut]
+    next_after: int | None
+
+
+@router.get("", response_model=ScreeningPage)
+def list_screenings(
+    seller: CurrentSeller,
+    uow: UnitOfWorkDep,
+    decision: Annotated[Decision | None, Query()] = None,
+    since: Annotated[AwareDatetime | None, Query()] = None,
+    until: Annotated[AwareDatetime | None, Query()] = None,
+    after: Annotated[
+        int | None, Query(description="The `next_after` of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ScreeningPage:
+    """Your decision log, newest first, filtered by decision and time."""
+    found = screening.list_screenings(
+        uow,
+        seller_id=seller.id,
+        action=decision,
+        since=since,
+        until=until,
+        after_id=after,
+        limit=limit,
+    )
+    return ScreeningPage(
+        screenings=[ScreeningLogOut.of(s) for s in found],
+        next_after=found[-1].id if len(found) == limit else None,
+    )
+
+
+@router.get("/{screening_id}", response_model=ScreeningLogOut)
+def get_screening(screening_id: int, seller: CurrentSeller, uow: UnitOfWorkDep) -> ScreeningLogOut:
+    return ScreeningLogOut.of(screening.get_screening(uow, screening_id, seller_id=seller.id))

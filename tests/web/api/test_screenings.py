@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+CASE = {"email": "case@example.com"}
+COD_REFUSER = {"phone": "+8801712345678"}
+CLEAN = {"email": "clean@example.com"}
+
+
+def order(ref: str = "SO-1", **overrides: Any) -> dict[str, Any]:
+    base = {
+        "ref": ref,
+        "amount": 59.9,
+        "currency": "EUR",
+        "payment_method": "prepaid",
+        "ship_to": {"country": "DE"},
+    }
+    return {**base, **overrides}
+
+
+def screen(
+    client: TestClient, auth: dict[str, str], buyer: dict[str, str], **overrides: Any
+) -> dict[str, Any]:
+    response = client.post(
+        "/v1/screenings", json={"order": order(**overrides), "buyer": buyer}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def flag(
+    client: TestClient,
+    make: Callable[..., dict[str, str]],
+    buyer: dict[str, str],
+    reason: str,
+    n: int,
+) -> None:
+    for i in range(n):
+        seller = make(trust=0.9)
+        client.post(
+            "/v1/orders/completed",
+            json={"buyer": {"email": f"other{i}@example.com"}, "order_ref": "x"},
+            headers=seller,
+        )
+        ref = f"T-{i}"
+        client.post(
+            "/v1/orders/completed", json={"buyer": buyer, "order_ref": "earlier"}, headers=seller
+        )
+        response = client.post(
+            "/v1/tags", json={"buyer": buyer, "reason": reason, "order_ref": ref}, headers=seller
+        )
+        assert response.status_code == 201
+
+
+@pytest.fixture
+def seller(new_seller: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return new_seller("Screening Shop")
+
+
+def test_default_policy_declines_prepays_and_ships_with_reasons(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
+) -> None:
+    flag(client, new_seller, CASE, "extortion", 6)
+    flag(client, new_seller, COD_REFUSER, "cod_refusal", 3)
+
+    declined = screen(client, seller, CASE, ref="A")
+    assert declined["decision"] == "decline"
+    assert declined["policy_version"] == 0
+    assert declined["rule"]["text"] == 'decline if level == "high"'
+    codes = {r["code"] for r in declined["reasons"]}
+    assert {"risk", "extortion"} <= codes
+    assert declined["risk"]["level"] == "high"
+
+    prepay = screen(client, seller, COD_REFUSER, ref="B", payment_method="cod")
+    assert prepay["decision"] == "require_prepayment"
+    assert "cod_refusal" in {r["code"] for r in prepay["reasons"]}
+
+    shipped = screen(client, seller, CLEAN, ref="C")
+    assert shipped["decision"] == "ship"
+    assert shipped["reasons"]
+
+
+def test_a_screening_records_the_order_so_a_later_tag_is_order_backed(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    screen(client, seller, CLEAN, ref="SO-77")
+    client.post(
+        "/v1/tags",
+        json={"buyer": CLEAN, "reason": "non_payment", "order_ref": "SO-77"},
+        headers=seller,
+    )
+    profile = client.post("/v1/buyers/lookup", json={"buyer": CLEAN}, headers=seller).json()
+    assert profile["my_tags"][0]["order_backed"] is True
+
+
+def test_policy_versions_rules_and_decisions_name_them(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
+    source = 'review if order.amount > 100.0\ndecline if order.ship_to.country == "KP"\nship'
+    saved = client.put("/v1/policy", json={"source": source}, headers=seller)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == 1
+    assert [r["action"] for r in saved.json()["rules"]] == ["review", "decline", "ship"]
+    assert screen(client, seller, CLEAN, ref="1", amount=150.0)["rule"] == {
+        "line": 1,
+        "text": "review if order.amount > 100.0",
+    }
+    second = client.put("/v1/policy", json={"source": "ship"}, headers=seller).json()
+    assert second["version"] == 2
+    result = screen(client, seller, CLEAN, ref="2", amount=150.0)
+    assert (result["decision"], result["policy_version"]) == ("ship", 2)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column"),
+    [
+        ("ship if risk > 0.5\ndecline if rsk > 0.9", 2, 12),
+        ('decline if sellers("rudeness") > 1', 1, 20),
+        ("deny if risk > 0.5", 1, 1),
+        ("review if (risk > ", 1, None),
+    ],
+)
+def test_a_policy_that_does_not_compile_is_refused_with_its_position(
+    client: TestClient, seller: dict[str, str], source: str, line: int, column: int | None
+) -> None:
+    response = client.put("/v1/policy", json={"source": source}, headers=seller)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_policy"
+    assert error["line"] == line
+    if column is not None:
+        assert error["column"] == column
+    assert f"line {line}" in error["message"]
+    assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
+
+
+def test_allow_and_block_lists_override_the_policy(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
+) -> None:
+    flag(client, new_seller, CASE, "extortion", 6)
+    added = client.post(
+        "/v1/lists/allow/entries", json={"buyer": CASE, "note": "regular customer"}, headers=seller
+    )
+    assert added.status_code == 201
+    allowed = screen(client, seller, CASE, ref="1")
+    assert (allowed["decision"], allowed["reasons"][0]["code"]) == ("ship", "list")
+
+    client.post("/v1/lists/block/entries", json={"buyer": CLEAN}, headers=seller)
+    assert screen(client, seller, CLEAN, ref="2")["decision"] == "decline"
+
+    entries = client.get("/v1/lists/allow/entries", headers=seller).json()
+    assert [e["note"] for e in entries] == ["regular customer"]
+    assert (
+        client.delete(f"/v1/lists/allow/entries/{entries[0]['id']}", headers=seller).status_code
+        == 204
+    )
+    assert screen(client, seller, CASE, ref="3")["decision"] == "decline"
+
+
+def test_an_expired_list_entry_does_not_count(client: TestClient, seller: dict[str, str]) -> None:
+    past = client.post(
+        "/v1/lists/block/entries",
+        json={"buyer": CLEAN, "expires_at": "2001-01-01T00:00:00Z"},
+        headers=seller,
+    )
+    assert past.status_code == 422
+
+
+def test_named_lists_feed_the_policy(client: TestClient, seller: dict[str, str]) -> None:
+    client.put(
+        "/v1/policy", json={"source": 'review if buyer in list("vip")\nship'}, headers=seller
+    )
+    client.post("/v1/lists/vip/entries", json={"buyer": CLEAN}, headers=seller)
+    assert screen(client, seller, CLEAN, ref="1")["decision"] == "review"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"amount": -5}, "order.amount"),
+        ({"amount": 1e12}, "order.amount"),
+        ({"currency": "EUROS"}, "order.currency"),
+        ({"currency": "XXY"}, "order.currency"),
+        ({"ship_to": {"country": "ZZ"}}, "order.ship_to.country"),
+        ({"payment_method": "card"}, "order.payment_method"),
+    ],
+)
+def test_bad_orders_are_422_naming_the_field(
+    client: TestClient, seller: dict[str, str], overrides: dict[str, Any], field: str
+) -> None:
+    response = client.post(
+        "/v1/screenings", json={"order": order(**overrides), "buyer": CLEAN}, headers=seller
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith(field)
+
+
+def test_decision_log_lists_filters_and_shows_inputs(
+    client: TestClient, seller: dict[str, str], new_seller: Callable[..., dict[str, str]]
+) -> None:
+    flag(client, new_seller, CASE, "extortion", 6)
+    first = screen(client, seller, CLEAN, ref="1")
+    screen(client, seller, CASE, ref="2")
+    log = client.get("/v1/screenings", headers=seller).json()["screenings"]
+    assert [s["decision"] for s in log] == ["decline", "ship"]
+    declines = client.get("/v1/screenings?decision=decline", headers=seller).json()["screenings"]
+    assert [s["order"]["ref"] for s in declines] == ["2"]
+    one = client.get(f"/v1/screenings/{first['screening_id']}", headers=seller).json()
+    assert one["order"]["currency"] == "EUR"
+    assert (
+        client.get(f"/v1/screenings/{first['screening_id']}", headers=new_seller()).status_code
+        == 404
+    )
+    assert client.get("/v1/screenings?since=2026-01-01T00:00:00", headers=seller).status_code == 422
+
+
+def test_backtest_shows_what_a_draft_would_change(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
+) -> None:
+    flag(client, new_seller, CASE, "extortion", 6)
+    screen(client, seller, CLEAN, ref="good-1")
+    screen(client, seller, CLEAN, ref="good-2", amount=500.0)
+    client.post(
+        "/v1/orders/completed", json={"buyer": CLEAN, "order_ref": "good-1"}, headers=seller
+    )
+    screen(client, seller, CASE, ref="bad-1")
+    draft = {"source": "review if order.amount > 100.0\nship"}
+    report = client.post("/v1/policy/backtest", json=draft, headers=seller).json()
+    assert report["replayed"] == 3
+    assert report["transitions"] == {"decline->ship": 1, "ship->review": 1}
+    assert report["recorded"]["good_shipped"] == 1
+    everything = client.post(
+        "/v1/policy/backtest", json={"source": "decline"}, headers=seller
+    ).json()
+    assert "declines_everything" in everything["flags"]
+    assert everything["draft"]["good_declined"] == 1
+    assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
+
+
+def test_batch_screens_each_line_and_reports_bad_ones(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    lines = [
+        json.dumps({"order": order("B1"), "buyer": CLEAN}),
+        "not json",
+        json.dumps({"order": order("B3", currency="ABC"), "buyer": CLEAN}),
+        json.dumps({"order": order("B4"), "buyer": {"email": "bad"}}),
+        json.dumps({"order": order("B5", payment_method="cod"), "buyer": COD_REFUSER}),
+    ]
+    response = client.post("/v1/screenings/batch", content="\n".join(lines), headers=seller)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5]
+    assert [r["result"]["decision"] if r["result"] else r["error"]["code"] for r in results] == [
+        "ship",
+        "invalid_input",
+        "invalid_order",
+        "invalid_identifier",
+        "ship",
+    ]
