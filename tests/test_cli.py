@@ -189,3 +189,89 @@ def test_bad_simulation_parameter_is_an_error(run: Cli) -> None:
     result = run.runner.invoke(cli, ["simulate", "--set", "nope=1"], env=run.env)
     assert result.exit_code == 1
     assert "unknown simulation parameter" in result.output
+
+
+def test_screen_policy_list_and_backtest_from_the_command_line(run: Cli, tmp_path: Path) -> None:
+    demo = json.loads(run("demo", "--json"))
+    case = demo["case_study_buyer"]
+    common = ["screen", "--seller", "Demo Shop", "--currency", "EUR", "--country", "DE", "--json"]
+    declined = json.loads(run(*common, "--ref", "A1", "--amount", "40", "--email", case["email"]))
+    assert declined["decision"] == "decline"
+    assert declined["reasons"]
+    prepay = json.loads(
+        run(
+            *common,
+            "--ref",
+            "A2",
+            "--amount",
+            "40",
+            "--payment-method",
+            "cod",
+            "--phone",
+            "+8801712345678",
+        )
+    )
+    assert prepay["decision"] == "require_prepayment"
+    shipped = json.loads(
+        run(*common, "--ref", "A3", "--amount", "40", "--email", "happy.customer@example.com")
+    )
+    assert shipped["decision"] == "ship"
+    text = run(
+        "screen",
+        "--seller",
+        "Demo Shop",
+        "--ref",
+        "A4",
+        "--amount",
+        "40",
+        "--country",
+        "DE",
+        "--email",
+        case["email"],
+    )
+    assert text.startswith("DECLINE")
+
+    draft = tmp_path / "draft.txt"
+    draft.write_text("review if order.amount > 10.0\nship\n")
+    report = json.loads(run("policy", "backtest", str(draft), "--seller", "Demo Shop"))
+    assert report["replayed"] == 4
+    assert report["changed"] >= 1
+    assert "saved" in run("policy", "set", str(draft), "--seller", "Demo Shop")
+    assert (
+        json.loads(run("policy", "show", "--seller", "Demo Shop", "--json"))["source"]
+        == draft.read_text()
+    )
+    assert "entry" in run(
+        "list", "add", "block", "--seller", "Demo Shop", "--email", "happy.customer@example.com"
+    )
+    blocked = json.loads(
+        run(*common, "--ref", "A5", "--amount", "5", "--email", "happy.customer@example.com")
+    )
+    assert blocked["decision"] == "decline"
+
+    batch = tmp_path / "orders.jsonl"
+    order = {
+        "ref": "B1",
+        "amount": 5,
+        "currency": "EUR",
+        "payment_method": "prepaid",
+        "ship_to": {"country": "DE"},
+    }
+    batch.write_text(
+        json.dumps({"order": order, "buyer": {"email": "new@example.com"}}) + "\nnot json\n"
+    )
+    results = [
+        json.loads(line)
+        for line in run("screen", "--seller", "Demo Shop", "--file", str(batch)).splitlines()
+    ]
+    assert results[0]["result"]["decision"] == "ship"
+    assert results[1]["error"]["code"] == "invalid_input"
+
+
+def test_a_policy_error_names_its_position(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ship if rsk > 1.0\n")
+    result = run.runner.invoke(cli, ["policy", "set", str(bad), "--seller", "Shop A"], env=run.env)
+    assert result.exit_code == 1
+    assert "line 1, column 9" in result.output

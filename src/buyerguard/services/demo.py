@@ -6,10 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from buyerguard.domain.identifiers import hash_identifiers
 from buyerguard.domain.sellers import Role
 from buyerguard.services import imports, sellers
-from buyerguard.services.buyers import find_buyer, refresh_stats
 from buyerguard.services.unit_of_work import UnitOfWork
 
 DEMO_SELLER = "Demo Shop"
@@ -21,8 +19,8 @@ CASE_STUDY_BUYER = {
 COD_REFUSER = {"phone": "+8801712345678", "shipping_address": "House 12, Road 5, Dhanmondi, Dhaka"}
 CHARGEBACK_BUYER = {"email": "chargeback.buyer@example.com"}
 CLEAN_BUYER = {"email": "happy.customer@example.com", "platform_buyer_id": "ebay:happy-1"}
-DEMO_BUYERS = (CASE_STUDY_BUYER, COD_REFUSER, CHARGEBACK_BUYER, CLEAN_BUYER)
 ESTABLISHED_TRUST = 0.85
+ESTABLISHED_FOR = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -83,12 +81,14 @@ def load_demo(uow: UnitOfWork, *, secret: bytes, now: datetime) -> DemoResult:
         return DemoResult(sellers.issue_api_key(uow, existing.id, now=now), loaded=False)
     admin = sellers.create_seller(uow, "Demo Operator", role=Role.ADMIN, now=now).seller
     created = sellers.create_seller(uow, DEMO_SELLER, role=Role.SELLER, now=now)
-    imports.import_lines(uow, _story(now), importer=admin, secret=secret, now=now)
+    story = _story(now)
     with uow:
-        # The community of the story is established: its sellers start above the new-seller prior.
-        community = {s.id: ESTABLISHED_TRUST for s in uow.sellers.list_all() if not s.is_admin}
-        uow.sellers.set_trust(community, now=now)
-        buyers = [find_buyer(uow, hash_identifiers(b, secret)) for b in DEMO_BUYERS]
-        refresh_stats(uow, [b for b in buyers if b is not None])
+        # The community of the story is established: two years on the registry, trusted, as the
+        # trust job rates sellers whose reports others confirm.
+        since = now - ESTABLISHED_FOR
+        for name in sorted({json.loads(line)["seller"] for line in story} - {DEMO_SELLER}):
+            uow.sellers.add(name, role=Role.SELLER, trust=ESTABLISHED_TRUST, now=since)
+        uow.sellers.set_trust({created.seller.id: ESTABLISHED_TRUST}, now=now)
         uow.commit()
+    imports.import_lines(uow, story, importer=admin, secret=secret, now=now)
     return DemoResult(created.api_key, loaded=True)

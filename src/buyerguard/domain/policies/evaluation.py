@@ -120,7 +120,7 @@ def explain(rule: Rule | None, facts: Facts) -> Explanation:
     ]
     variables = _variables(facts)
     entries += [
-        (name, f"{name} is {_value(variables, name)!r}", {name: _value(variables, name)})
+        (name, f"{name} is {_shown(_value(variables, name))}", {name: _value(variables, name)})
         for name in sorted(rule.names - {"risk", "level"})
     ]
     return entries
@@ -137,6 +137,10 @@ def _reason_entry(code: str, facts: Facts) -> tuple[str, str, dict[str, Any]]:
     if mine:
         message += "; you tagged this buyer for it too"
     return code, message, {"sellers": count, "mine": mine}
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else repr(value)
 
 
 def _value(variables: dict[str, Any], path: str) -> Any:

@@ -1,0 +1,65 @@
+"""Running the service: create the database, serve, and run the background jobs."""
+
+from __future__ import annotations
+
+import click
+
+from buyerguard import jobs as background
+from buyerguard.cli.common import now, opened
+from buyerguard.config import Settings
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
+
+
+@click.command()
+@click.pass_obj
+def init(settings: Settings) -> None:
+    """Create or upgrade the database and the secret key."""
+    settings.identifier_secret()
+    with opened(settings):
+        click.echo(f"database ready: {settings.resolved_database_url()}")
+
+
+@click.command()
+@click.option("--host", default=None, help="Default: BUYERGUARD_HOST or 127.0.0.1.")
+@click.option("--port", default=None, type=int, help="Default: BUYERGUARD_PORT or 8000.")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None) -> None:
+    """Serve the API and the console (the database is upgraded first)."""
+    import uvicorn
+
+    from buyerguard.web.app import create_app
+
+    with opened(settings) as database:
+        app = create_app(settings, database=database)
+        click.echo(
+            f"serving on http://{host or settings.host}:{port or settings.port} (API docs at /docs)"
+        )
+        uvicorn.run(
+            app, host=host or settings.host, port=port or settings.port, log_level="warning"
+        )
+
+
+@click.group()
+def jobs() -> None:
+    """Background jobs (expiry, trust recomputation)."""
+
+
+@jobs.command("run")
+@click.pass_obj
+def jobs_run(settings: Settings) -> None:
+    """Run every job on its schedule, until stopped."""
+    with opened(settings) as db:
+        background.run_forever(SqlUnitOfWork(db.sessions))
+
+
+@jobs.command("run-once")
+@click.argument("name", type=click.Choice(sorted(background.JOBS_BY_NAME)))
+@click.pass_obj
+def jobs_run_once(settings: Settings, name: str) -> None:
+    """Run one job now (for cron and tests)."""
+    with opened(settings) as db:
+        result = background.run_once(name, SqlUnitOfWork(db.sessions), now=now())
+    click.echo(f"{name}: {result}")
+
+
+COMMANDS = (init, serve, jobs)

@@ -1,0 +1,239 @@
+"""Screening from the command line: screen orders, manage the policy, the lists, backtests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from buyerguard.cli.common import (
+    buyer_from,
+    buyer_options,
+    emit,
+    now,
+    opened,
+    reports_errors,
+    seller_named,
+)
+from buyerguard.config import Settings
+from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
+from buyerguard.domain.screening import Order
+from buyerguard.services import lists, policies, screening
+from buyerguard.services.screening import Screened
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
+
+
+def decision_json(screened: Screened) -> dict[str, Any]:
+    s = screened.screening
+    return {
+        "screening_id": s.id,
+        "decision": s.action.code,
+        "rule": None if s.rule_line is None else {"line": s.rule_line, "text": s.rule_source},
+        "reasons": [asdict(r) for r in s.reasons],
+        "risk": {"score": round(screened.risk.score, 4), "level": screened.risk.level},
+        "policy_version": s.policy_version,
+        "order_ref": s.order.ref,
+    }
+
+
+def decision_text(screened: Screened) -> str:
+    s = screened.screening
+    rule = (
+        "no rule (default: ship)" if s.rule_line is None else f"line {s.rule_line}: {s.rule_source}"
+    )
+    lines = [f"{s.action.code.upper()}  (order {s.order.ref}, policy v{s.policy_version}, {rule})"]
+    lines += [f"  - {r.message}" for r in s.reasons]
+    return "\n".join(lines)
+
+
+def _request(line: int, text: str) -> tuple[int, Order | BuyerGuardError, dict[str, object]]:
+    try:
+        data = json.loads(text)
+        order, ship_to = data["order"], data["order"]["ship_to"]
+        parsed = Order(
+            str(order["ref"]),
+            float(order["amount"]),
+            str(order["currency"]),
+            str(order["payment_method"]),
+            str(ship_to["country"]),
+            str(ship_to.get("region", "")),
+            str(ship_to.get("postal_code", "")),
+        )
+        return line, parsed, dict(data["buyer"])
+    except (ValueError, KeyError, TypeError) as error:
+        return line, InvalidInputError(f"not a screening request: {error}"), {}
+    except BuyerGuardError as error:
+        return line, error, {}
+
+
+@click.command("screen")
+@click.option("--seller", "seller_name", required=True, help="The screening seller.")
+@click.option("--ref", default=None, help="Your order reference.")
+@click.option("--amount", type=float, default=None)
+@click.option("--currency", default="EUR", show_default=True)
+@click.option(
+    "--payment-method", type=click.Choice(["prepaid", "cod"]), default="prepaid", show_default=True
+)
+@click.option("--country", default=None, help="ISO 3166 alpha-2 of the shipping address.")
+@click.option("--region", default="")
+@click.option("--postal-code", default="")
+@buyer_options
+@click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON Lines of {"order": ..., "buyer": ...}; prints one JSON result a line.',
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@reports_errors
+def screen(
+    settings: Settings, /, seller_name: str, file: Path | None, as_json: bool, **options: Any
+) -> None:
+    """Should this order ship? One order from the options, or a batch from --file."""
+    with opened(settings) as db:
+        who = seller_named(db, seller_name)
+        uow = SqlUnitOfWork(db.sessions)
+        secret = settings.identifier_secret()
+        if file is not None:
+            with file.open(encoding="utf-8") as handle:
+                requests = [_request(n, t) for n, t in enumerate(handle, start=1) if t.strip()]
+            for item in screening.screen_batch(
+                uow, requests, seller_id=who.id, secret=secret, now=now()
+            ):
+                result: dict[str, Any] = {"line": item.line}
+                if item.screened is not None:
+                    result["result"] = decision_json(item.screened)
+                if item.error is not None:
+                    result["error"] = {"code": item.error.code, "message": item.error.message}
+                click.echo(json.dumps(result, default=str))
+            return
+        order = _order_from(options)
+        screened = screening.screen_order(
+            uow, order, buyer_from(options), seller_id=who.id, secret=secret, now=now()
+        )
+    emit(decision_json(screened), as_json=as_json, text=decision_text(screened))
+
+
+def _order_from(options: dict[str, Any]) -> Order:
+    missing = [name for name in ("ref", "amount", "country") if options.get(name) is None]
+    if missing:
+        raise click.UsageError(f"missing --{', --'.join(missing)} (or give --file)")
+    return Order(
+        options["ref"],
+        options["amount"],
+        options["currency"].upper(),
+        options["payment_method"],
+        options["country"].upper(),
+        options["region"],
+        options["postal_code"],
+    )
+
+
+@click.group("policy")
+def policy() -> None:
+    """Show, set and backtest a seller's screening policy."""
+
+
+@policy.command("show")
+@click.option("--seller", "seller_name", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
+    with opened(settings) as db:
+        found = policies.get_policy(
+            SqlUnitOfWork(db.sessions), seller_id=seller_named(db, seller_name).id
+        )
+    data = {"version": found.version, "is_default": found.is_default, "source": found.policy.source}
+    emit(data, as_json=as_json, text=f"# version {found.version}\n{found.policy.source}")
+
+
+@policy.command("set")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--seller", "seller_name", required=True)
+@click.pass_obj
+@reports_errors
+def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
+    """Validate FILE (- for stdin) and save it as the next version."""
+    source = file.read()
+    with opened(settings) as db:
+        who = seller_named(db, seller_name)
+        saved = policies.save_policy(
+            SqlUnitOfWork(db.sessions), source, seller_id=who.id, now=now()
+        )
+    click.echo(f"policy version {saved.version} saved ({len(saved.policy.rules)} rules)")
+
+
+@policy.command("backtest")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--seller", "seller_name", required=True)
+@click.option("--days", type=int, default=None, help="Only the last N days of screenings.")
+@click.pass_obj
+@reports_errors
+def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int | None) -> None:
+    """Replay the draft in FILE on the seller's logged screenings (prints JSON)."""
+    source = file.read()
+    with opened(settings) as db:
+        who = seller_named(db, seller_name)
+        report = policies.backtest_policy(
+            SqlUnitOfWork(db.sessions), source, seller_id=who.id, days=days, now=now()
+        )
+    click.echo(json.dumps(asdict(report), indent=2))
+
+
+@click.group("list")
+def list_group() -> None:
+    """A seller's lists: `allow`, `block`, `watch`, or any name a policy reads with list("name")."""
+
+
+@list_group.command("add")
+@click.argument("name")
+@click.option("--seller", "seller_name", required=True)
+@click.option("--note", default="")
+@click.option("--expires", type=click.DateTime(), default=None, help="UTC date or date-time.")
+@buyer_options
+@click.pass_obj
+@reports_errors
+def list_add(
+    settings: Settings,
+    /,
+    name: str,
+    seller_name: str,
+    note: str,
+    expires: datetime | None,
+    **ids: Any,
+) -> None:
+    """Put a buyer on one of the seller's lists."""
+    expires_at = None if expires is None else expires.replace(tzinfo=now().tzinfo)
+    with opened(settings) as db:
+        who = seller_named(db, seller_name)
+        entry_id = lists.put_entry(
+            SqlUnitOfWork(db.sessions),
+            name,
+            buyer_from(ids),
+            seller_id=who.id,
+            note=note,
+            expires_at=expires_at,
+            secret=settings.identifier_secret(),
+            now=now(),
+        )
+    click.echo(f"entry {entry_id} on list {name}")
+
+
+@list_group.command("remove")
+@click.argument("name")
+@click.argument("entry_id", type=int)
+@click.option("--seller", "seller_name", required=True)
+@click.pass_obj
+@reports_errors
+def list_remove(settings: Settings, name: str, entry_id: int, seller_name: str) -> None:
+    with opened(settings) as db:
+        who = seller_named(db, seller_name)
+        lists.remove_entry(SqlUnitOfWork(db.sessions), name, entry_id, seller_id=who.id)
+    click.echo(f"entry {entry_id} removed from list {name}")
+
+
+COMMANDS = (screen, policy, list_group)
