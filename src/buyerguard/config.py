@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         64 * 1024 * 1024, description="Largest body accepted by `POST /v1/imports`."
     )
 
+    screening_retention_days: int = Field(
+        730, ge=1, description="Days a screening decision is kept in the decision log."
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production":

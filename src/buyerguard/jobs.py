@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from buyerguard.services import tags, trust
+from buyerguard.config import Settings
+from buyerguard.services import screening, tags, trust
 from buyerguard.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger("buyerguard.jobs")
@@ -27,19 +28,33 @@ JOBS: tuple[Job, ...] = (
         "recompute-trust", timedelta(hours=6), lambda uow, now: trust.recompute_trust(uow, now=now)
     ),
 )
-JOBS_BY_NAME = {job.name: job for job in JOBS}
 
 
-def run_once(name: str, uow: UnitOfWork, *, now: datetime) -> object:
-    return JOBS_BY_NAME[name].run(uow, now)
+def all_jobs(settings: Settings) -> tuple[Job, ...]:
+    """The table, plus the jobs whose behaviour a setting decides."""
+    retention = timedelta(days=settings.screening_retention_days)
+    purge = Job(
+        "purge-old-screenings",
+        timedelta(days=1),
+        lambda uow, now: screening.purge_old_screenings(uow, before=now - retention),
+    )
+    return (*JOBS, purge)
 
 
-def run_forever(uow: UnitOfWork, *, tick: float = 30.0) -> None:
+JOB_NAMES = (*(job.name for job in JOBS), "purge-old-screenings")
+
+
+def run_once(name: str, uow: UnitOfWork, *, settings: Settings, now: datetime) -> object:
+    return {job.name: job for job in all_jobs(settings)}[name].run(uow, now)
+
+
+def run_forever(uow: UnitOfWork, *, settings: Settings, tick: float = 30.0) -> None:
     """Run every job when it is due; a failing job is logged and tried again at its next turn."""
-    due = {job.name: datetime.now(UTC) for job in JOBS}
+    jobs = all_jobs(settings)
+    due = {job.name: datetime.now(UTC) for job in jobs}
     while True:
         now = datetime.now(UTC)
-        for job in JOBS:
+        for job in jobs:
             if now >= due[job.name]:
                 try:
                     job.run(uow, now)

@@ -49,16 +49,16 @@ def jobs() -> None:
 def jobs_run(settings: Settings) -> None:
     """Run every job on its schedule, until stopped."""
     with opened(settings) as db:
-        background.run_forever(SqlUnitOfWork(db.sessions))
+        background.run_forever(SqlUnitOfWork(db.sessions), settings=settings)
 
 
 @jobs.command("run-once")
-@click.argument("name", type=click.Choice(sorted(background.JOBS_BY_NAME)))
+@click.argument("name", type=click.Choice(sorted(background.JOB_NAMES)))
 @click.pass_obj
 def jobs_run_once(settings: Settings, name: str) -> None:
     """Run one job now (for cron and tests)."""
     with opened(settings) as db:
-        result = background.run_once(name, SqlUnitOfWork(db.sessions), now=now())
+        result = background.run_once(name, SqlUnitOfWork(db.sessions), settings=settings, now=now())
     click.echo(f"{name}: {result}")
 
 
