@@ -8,7 +8,7 @@ from datetime import datetime
 from itertools import islice
 from typing import TypeVar
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
@@ -187,15 +187,19 @@ class SqlTagRepository:
         return _tag(row)
 
     def active_keys(self, keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+        """Which of these (seller, buyer, reason) have an active tag. Read by buyer, then filtered:
+        SQLite would scan the table for a row-value IN list."""
+        wanted = set(keys)
         found: set[tuple[int, int, str]] = set()
-        for chunk in batched(set(keys), 300):
+        for chunk in batched({buyer for _, buyer, _ in wanted}):
             rows = self.session.execute(
                 select(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason).where(
-                    t.TagRow.status == TagStatus.ACTIVE.value,
-                    tuple_(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason).in_(chunk),
+                    t.TagRow.buyer_id.in_(chunk), t.TagRow.status == TagStatus.ACTIVE.value
                 )
             )
-            found.update((r.seller_id, r.buyer_id, r.reason) for r in rows)
+            found.update(
+                key for r in rows if (key := (r.seller_id, r.buyer_id, r.reason)) in wanted
+            )
         return found
 
     def set_status(self, tag_id: int, status: TagStatus, *, now: datetime) -> None:
@@ -241,16 +245,19 @@ class SqlTagRepository:
 
     def back_with_orders(self, orders: Sequence[tuple[int, int, str]]) -> set[int]:
         """Mark tags on these (seller, buyer, order_ref) orders order-backed; return the buyers."""
+        wanted = set(orders)
         touched: set[int] = set()
-        for chunk in batched(orders, 300):
-            match = tuple_(t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.order_ref).in_(chunk)
+        tag = t.TagRow
+        for chunk in batched({buyer for _, buyer, _ in wanted}):
             rows = self.session.execute(
-                update(t.TagRow)
-                .where(match, t.TagRow.order_backed.is_(False))
-                .values(order_backed=True)
-                .returning(t.TagRow.buyer_id)
+                select(tag.id, tag.seller_id, tag.buyer_id, tag.order_ref).where(
+                    tag.buyer_id.in_(chunk), tag.order_ref.is_not(None), tag.order_backed.is_(False)
+                )
             )
-            touched.update(rows.scalars())
+            hits = [r for r in rows if (r.seller_id, r.buyer_id, r.order_ref) in wanted]
+            for ids in batched([r.id for r in hits]):
+                self.session.execute(update(tag).where(tag.id.in_(ids)).values(order_backed=True))
+            touched.update(r.buyer_id for r in hits)
         return touched
 
     def expire(self, *, now: datetime) -> set[int]:
@@ -270,11 +277,12 @@ class SqlOrderRepository:
     def existing(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], KnownOrder]:
         found: dict[tuple[int, str], KnownOrder] = {}
         o = t.OrderRow
-        for chunk in batched(set(keys), 400):
+        for chunk in batched(set(keys), 200):
+            # An OR of equalities: SQLite answers each from the unique index, where a row-value
+            # IN list would scan it.
+            match = or_(*(and_(o.seller_id == s, o.order_ref == ref) for s, ref in chunk))
             rows = self.session.execute(
-                select(o.seller_id, o.order_ref, o.buyer_id, o.completed).where(
-                    tuple_(o.seller_id, o.order_ref).in_(chunk)
-                )
+                select(o.seller_id, o.order_ref, o.buyer_id, o.completed).where(match)
             )
             for r in rows:
                 found[(r.seller_id, r.order_ref)] = KnownOrder(r.buyer_id, r.completed)
