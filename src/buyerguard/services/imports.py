@@ -130,7 +130,7 @@ def _store(
         if r.type == "tag"
     ]
     stored_orders = store_completed_orders(uow, orders, now=now)
-    stored_tags = store_tags(uow, tags, now=now)
+    stored_tags = store_tags(uow, tags, now=now, returning=False)
     result.completed_orders += sum(stored_orders)
     result.tags += sum(1 for t in stored_tags if t is not None)
     result.duplicates += stored_orders.count(False) + stored_tags.count(None)

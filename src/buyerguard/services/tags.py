@@ -25,10 +25,11 @@ class PendingTag:
 
 
 def store_tags(
-    uow: UnitOfWork, pending: Sequence[PendingTag], *, now: datetime
+    uow: UnitOfWork, pending: Sequence[PendingTag], *, now: datetime, returning: bool = True
 ) -> list[int | None]:
-    """Insert the tags that are not already active; None marks a duplicate. Runs in the caller's
-    transaction and refreshes the aggregates of every buyer touched."""
+    """Insert the tags that are not already active; None marks a duplicate, and a stored tag is
+    its id when `returning`, else 0 (bulk imports need no ids). Runs in the caller's transaction
+    and refreshes the aggregates of every buyer touched."""
     keys = [(p.tag.seller_id, p.buyer_id, p.tag.reason) for p in pending]
     taken = uow.tags.active_keys(keys)
     refs = [(p.tag.seller_id, p.tag.order_ref) for p in pending if p.tag.order_ref]
@@ -60,7 +61,7 @@ def store_tags(
                 expires_at=expires_at,
             )
         )
-    ids = uow.tags.add_many(rows)
+    ids = uow.tags.add_many(rows, returning=returning) or [0] * len(rows)
     refresh_stats(uow, {row.buyer_id for row in rows})
     return [None if pos is None else ids[pos] for pos in positions]
 
