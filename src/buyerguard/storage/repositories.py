@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
@@ -21,6 +21,11 @@ from buyerguard.storage import tables as t
 
 T = TypeVar("T")
 BATCH = 500  # keeps IN lists under SQLite's bound-parameter limit
+
+
+def _table(row: type[t.Base]) -> Table:
+    """The Core table of a mapped row: bulk inserts through it skip the ORM's per-row work."""
+    return cast(Table, row.__table__)
 
 
 def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
@@ -130,7 +135,7 @@ class SqlBuyerRepository:
     def link(self, links: Sequence[tuple[int, HashedIdentifier]], *, now: datetime) -> None:
         if links:
             self.session.execute(
-                insert(t.BuyerIdentifierRow.__table__),
+                insert(_table(t.BuyerIdentifierRow)),
                 [
                     {"digest": h.digest, "kind": h.kind.value, "buyer_id": b, "created_at": now}
                     for b, h in links
@@ -175,8 +180,7 @@ class SqlTagRepository:
         if not rows:
             return []
         values = [{**vars(r), "source": r.source.value, "status": r.status.value} for r in rows]
-        # The Core table, not the mapped class: ORM bulk inserts cost several times more per row.
-        table = t.TagRow.__table__
+        table = _table(t.TagRow)
         if not returning:
             self.session.execute(insert(table), values)
             return []
@@ -296,7 +300,7 @@ class SqlOrderRepository:
     def add_many(self, rows: Sequence[OrderRecord]) -> None:
         if rows:
             self.session.execute(
-                insert(t.OrderRow.__table__),
+                insert(_table(t.OrderRow)),
                 [
                     {
                         "seller_id": r.seller_id,
@@ -376,9 +380,9 @@ class SqlStatsRepository:
         ]
         reasons = [{"buyer_id": b, **vars(r)} for b, s in stats.items() for r in s.reasons]
         if buyers:
-            self.session.execute(insert(t.BuyerStatsRow.__table__), buyers)
+            self.session.execute(insert(_table(t.BuyerStatsRow)), buyers)
         if reasons:
-            self.session.execute(insert(t.BuyerReasonStatsRow.__table__), reasons)
+            self.session.execute(insert(_table(t.BuyerReasonStatsRow)), reasons)
 
 
 class SqlTrustRepository:
