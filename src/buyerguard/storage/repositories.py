@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
@@ -17,6 +18,7 @@ from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
 from buyerguard.domain.tags import Tag, TagRecord, TagSource, TagStatus
+from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 
 T = TypeVar("T")
@@ -34,11 +36,11 @@ def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
         yield chunk
 
 
-def _seller(row: t.SellerRow) -> Seller:
+def _seller(row: t.SellerRow | Row[*tuple[Any, ...]]) -> Seller:
     return Seller(row.id, row.name, Role(row.role), row.created_at, row.trust)
 
 
-def _tag(row: t.TagRow) -> Tag:
+def _tag(row: t.TagRow | Row[*tuple[Any, ...]]) -> Tag:
     return Tag(
         id=row.id,
         seller_id=row.seller_id,
@@ -75,11 +77,7 @@ class SqlSellerRepository:
         return None if row is None else _seller(row)
 
     def find_by_key_hash(self, key_hash: str) -> Seller | None:
-        row = self.session.scalar(
-            select(t.SellerRow)
-            .join(t.ApiKeyRow, t.ApiKeyRow.seller_id == t.SellerRow.id)
-            .where(t.ApiKeyRow.key_hash == key_hash, t.ApiKeyRow.revoked_at.is_(None))
-        )
+        row = self.session.connection().execute(sql.SELLER_BY_KEY, {"key_hash": key_hash}).first()
         return None if row is None else _seller(row)
 
     def add_api_key(self, seller_id: int, key_hash: str, *, now: datetime) -> None:
@@ -114,13 +112,10 @@ class SqlBuyerRepository:
 
     def find_buyers(self, digests: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
+        connection = self.session.connection()
         for chunk in batched(digests):
-            rows = self.session.execute(
-                select(t.BuyerIdentifierRow.digest, t.BuyerIdentifierRow.buyer_id).where(
-                    t.BuyerIdentifierRow.digest.in_(chunk)
-                )
-            )
-            found.update({row.digest: row.buyer_id for row in rows})
+            rows = connection.execute(sql.FIND_BUYERS, {"digests": chunk})
+            found.update((digest, buyer) for digest, buyer in rows)
         return found
 
     def create(self, count: int, *, now: datetime) -> list[int]:
@@ -224,15 +219,8 @@ class SqlTagRepository:
         return [_tag(r) for r in rows]
 
     def list_for_buyer_by_seller(self, buyer_id: int, seller_id: int) -> list[Tag]:
-        rows = self.session.scalars(
-            select(t.TagRow)
-            .where(
-                t.TagRow.buyer_id == buyer_id,
-                t.TagRow.seller_id == seller_id,
-                t.TagRow.status == TagStatus.ACTIVE.value,
-            )
-            .order_by(t.TagRow.id)
-        )
+        params = {"buyer": buyer_id, "seller": seller_id}
+        rows = self.session.connection().execute(sql.OWN_ACTIVE_TAGS, params)
         return [_tag(r) for r in rows]
 
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
@@ -284,9 +272,15 @@ class SqlOrderRepository:
         self.session = session
 
     def existing(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], KnownOrder]:
+        wanted = set(keys)
+        if len(wanted) == 1:  # a screening's one order: the prebuilt statement
+            ((seller_id, ref),) = wanted
+            params = {"seller": seller_id, "ref": ref}
+            row = self.session.connection().execute(sql.ONE_ORDER, params).first()
+            return {} if row is None else {(seller_id, ref): KnownOrder(*row)}
         found: dict[tuple[int, str], KnownOrder] = {}
         o = t.OrderRow
-        for chunk in batched(set(keys), 200):
+        for chunk in batched(wanted, 200):
             # An OR of equalities: SQLite answers each from the unique index, where a row-value
             # IN list would scan it.
             match = or_(*(and_(o.seller_id == s, o.order_ref == ref) for s, ref in chunk))
@@ -299,8 +293,8 @@ class SqlOrderRepository:
 
     def add_many(self, rows: Sequence[OrderRecord]) -> None:
         if rows:
-            self.session.execute(
-                insert(_table(t.OrderRow)),
+            self.session.connection().execute(
+                sql.INSERT_ORDER,
                 [
                     {
                         "seller_id": r.seller_id,
@@ -339,25 +333,12 @@ class SqlStatsRepository:
         self.session = session
 
     def get(self, buyer_id: int) -> BuyerStats | None:
-        row = self.session.get(t.BuyerStatsRow, buyer_id)
+        connection = self.session.connection()
+        row = connection.execute(sql.BUYER_STATS, {"buyer": buyer_id}).first()
         if row is None:
             return None
-        reasons = self.session.scalars(
-            select(t.BuyerReasonStatsRow).where(t.BuyerReasonStatsRow.buyer_id == buyer_id)
-        )
-        return BuyerStats(
-            distinct_reporters=row.distinct_reporters,
-            clean_sellers=row.clean_sellers,
-            clean_weight=row.clean_weight,
-            first_reported_at=row.first_reported_at,
-            last_reported_at=row.last_reported_at,
-            reasons=tuple(
-                ReasonStats(
-                    r.reason, r.sellers, r.order_backed, r.anchored_weight, r.first_at, r.last_at
-                )
-                for r in reasons
-            ),
-        )
+        reasons = connection.execute(sql.REASON_STATS, {"buyer": buyer_id})
+        return BuyerStats(*row, reasons=tuple(ReasonStats(*r) for r in reasons))
 
     def replace(self, stats: Mapping[int, BuyerStats]) -> None:
         for chunk in batched(stats):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import NotFoundError
@@ -21,9 +22,11 @@ from buyerguard.domain.screening import (
     facts_from_json,
 )
 from buyerguard.domain.tags import TagStatus
+from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 
 MISCONDUCT = [r.code for r in REASONS if r.misconduct]
+INSERT_SCREENING = insert(cast(Table, t.ScreeningRow.__table__))
 
 
 class ScreeningNotFoundError(NotFoundError):
@@ -39,12 +42,7 @@ class SqlPolicyRepository:
         self.session = session
 
     def latest(self, seller_id: int) -> tuple[int, str] | None:
-        row = self.session.execute(
-            select(t.PolicyRow.version, t.PolicyRow.source)
-            .where(t.PolicyRow.seller_id == seller_id)
-            .order_by(t.PolicyRow.version.desc())
-            .limit(1)
-        ).first()
+        row = self.session.connection().execute(sql.LATEST_POLICY, {"seller": seller_id}).first()
         return None if row is None else (row.version, row.source)
 
     def add(self, seller_id: int, source: str, *, now: datetime) -> int:
@@ -66,15 +64,8 @@ class SqlListRepository:
         self.session = session
 
     def names_for(self, seller_id: int, buyer_id: int, *, now: datetime) -> frozenset[str]:
-        e = t.ListEntryRow
-        rows = self.session.scalars(
-            select(e.list_name).where(
-                e.buyer_id == buyer_id,
-                e.seller_id == seller_id,
-                or_(e.expires_at.is_(None), e.expires_at > now),
-            )
-        )
-        return frozenset(rows)
+        params = {"buyer": buyer_id, "seller": seller_id, "now": now}
+        return frozenset(self.session.connection().execute(sql.LIST_NAMES, params).scalars())
 
     def put(self, seller_id: int, entry: ListEntry) -> int:
         """Add the entry, or replace the note and expiry of the one already there."""
@@ -156,29 +147,28 @@ class SqlScreeningRepository:
 
     def add(self, seller_id: int, screening: LoggedScreening, facts_json: str) -> int:
         o = screening.order
-        row = t.ScreeningRow(
-            seller_id=seller_id,
-            buyer_id=screening.buyer_id,
-            order_ref=o.ref,
-            amount=o.amount,
-            currency=o.currency,
-            payment_method=o.payment_method,
-            country=o.country,
-            region=o.region,
-            postal_code=o.postal_code,
-            action=screening.action.code,
-            rule_line=screening.rule_line,
-            rule_source=screening.rule_source,
-            policy_version=screening.policy_version,
-            risk_score=screening.risk_score,
-            risk_level=screening.risk_level,
-            facts=facts_json,
-            reasons=json.dumps([r.__dict__ for r in screening.reasons], default=str),
-            created_at=screening.created_at,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        values = {
+            "seller_id": seller_id,
+            "buyer_id": screening.buyer_id,
+            "order_ref": o.ref,
+            "amount": o.amount,
+            "currency": o.currency,
+            "payment_method": o.payment_method,
+            "country": o.country,
+            "region": o.region,
+            "postal_code": o.postal_code,
+            "action": screening.action.code,
+            "rule_line": screening.rule_line,
+            "rule_source": screening.rule_source,
+            "policy_version": screening.policy_version,
+            "risk_score": screening.risk_score,
+            "risk_level": screening.risk_level,
+            "facts": facts_json,
+            "reasons": json.dumps([r.__dict__ for r in screening.reasons], default=str),
+            "created_at": screening.created_at,
+        }
+        result = self.session.connection().execute(INSERT_SCREENING, values)
+        return int(result.inserted_primary_key[0])  # type: ignore[index]  # one row, one key
 
     def get(self, seller_id: int, screening_id: int) -> LoggedScreening:
         row = self.session.get(t.ScreeningRow, screening_id)

@@ -1,0 +1,73 @@
+"""The statements of the hot path (lookups, screenings, authentication), built once at import.
+
+They run on the session's Core connection and return plain rows: the ORM's per-call statement
+construction and object loading cost several times what SQLite needs to answer them.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, or_, select
+
+from buyerguard.domain.tags import TagStatus
+from buyerguard.storage import tables as t
+
+BI, BS, RS, TG = t.BuyerIdentifierRow, t.BuyerStatsRow, t.BuyerReasonStatsRow, t.TagRow
+LE, PO, OR, SE, AK = t.ListEntryRow, t.PolicyRow, t.OrderRow, t.SellerRow, t.ApiKeyRow
+
+FIND_BUYERS = select(BI.digest, BI.buyer_id).where(
+    BI.digest.in_(bindparam("digests", expanding=True))
+)
+BUYER_STATS = select(
+    BS.distinct_reporters,
+    BS.clean_sellers,
+    BS.clean_weight,
+    BS.first_reported_at,
+    BS.last_reported_at,
+).where(BS.buyer_id == bindparam("buyer"))
+REASON_STATS = select(
+    RS.reason, RS.sellers, RS.order_backed, RS.anchored_weight, RS.first_at, RS.last_at
+).where(RS.buyer_id == bindparam("buyer"))
+TAG_COLUMNS = (
+    TG.id,
+    TG.seller_id,
+    TG.buyer_id,
+    TG.reason,
+    TG.note,
+    TG.order_ref,
+    TG.source,
+    TG.status,
+    TG.order_backed,
+    TG.created_at,
+    TG.expires_at,
+)
+OWN_ACTIVE_TAGS = (
+    select(*TAG_COLUMNS)
+    .where(
+        TG.buyer_id == bindparam("buyer"),
+        TG.seller_id == bindparam("seller"),
+        TG.status == TagStatus.ACTIVE.value,
+    )
+    .order_by(TG.id)
+)
+LIST_NAMES = select(LE.list_name).where(
+    LE.buyer_id == bindparam("buyer"),
+    LE.seller_id == bindparam("seller"),
+    or_(LE.expires_at.is_(None), LE.expires_at > bindparam("now", type_=t.UtcDateTime())),
+)
+LATEST_POLICY = (
+    select(PO.version, PO.source)
+    .where(PO.seller_id == bindparam("seller"))
+    .order_by(PO.version.desc())
+    .limit(1)
+)
+ONE_ORDER = select(OR.buyer_id, OR.completed).where(
+    OR.seller_id == bindparam("seller"), OR.order_ref == bindparam("ref")
+)
+SELLER_BY_KEY = (
+    select(SE.id, SE.name, SE.role, SE.created_at, SE.trust)
+    .join(AK, AK.seller_id == SE.id)
+    .where(AK.key_hash == bindparam("key_hash"), AK.revoked_at.is_(None))
+)
+INSERT_ORDER = insert(cast(Table, OR.__table__))
