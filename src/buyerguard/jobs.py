@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from buyerguard.config import Settings
-from buyerguard.services import screening, tags, trust
+from buyerguard.services import deliveries, event_processing, screening, tags, trust
 from buyerguard.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger("buyerguard.jobs")
@@ -26,6 +26,16 @@ JOBS: tuple[Job, ...] = (
     Job("expire-old-tags", timedelta(hours=1), lambda uow, now: tags.expire_old_tags(uow, now=now)),
     Job(
         "recompute-trust", timedelta(hours=6), lambda uow, now: trust.recompute_trust(uow, now=now)
+    ),
+    Job(
+        "process-events",
+        timedelta(seconds=10),
+        lambda uow, now: event_processing.process_events(uow, now=now),
+    ),
+    Job(
+        "deliver-alerts",
+        timedelta(seconds=10),
+        lambda uow, now: deliveries.deliver_alerts(uow, now=now, send=deliveries.HttpSender()),
     ),
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from buyerguard.cli import evaluation, operations, registry, screening
+from buyerguard.cli import evaluation, events, operations, registry, screening
 from buyerguard.config import load_settings
 
 
@@ -16,7 +16,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = load_settings()
 
 
-for _module in (operations, registry, screening, evaluation):
+for _module in (operations, registry, screening, evaluation, events):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -103,7 +103,13 @@ class TagRow(Base):
     __table_args__ = (
         Index("ix_tags_buyer_seller", "buyer_id", "seller_id"),
         Index("ix_tags_seller_id", "seller_id", "id"),
-        Index("ix_tags_status_expires", "status", "expires_at"),
+        # Partial, so `status = 'active'` never lures the planner away from the buyer index.
+        Index(
+            "ix_tags_active_expires",
+            "expires_at",
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
         # One active tag per seller, buyer and reason, enforced by the database itself.
         Index(
             "uq_tags_active",

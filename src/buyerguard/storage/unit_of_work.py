@@ -9,6 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from buyerguard.domain.errors import ConflictError
+from buyerguard.storage.alerts import SqlDeliveryRepository, SqlSubscriptionRepository
+from buyerguard.storage.event_orders import SqlEventOrderRepository
+from buyerguard.storage.events import SqlEventRepository, SqlEventRulesRepository
+from buyerguard.storage.integrations import SqlIntegrationRepository
 from buyerguard.storage.repositories import (
     SqlBuyerRepository,
     SqlOrderRepository,
@@ -41,6 +45,12 @@ class SqlUnitOfWork:
         self.policies = SqlPolicyRepository(self.session)
         self.lists = SqlListRepository(self.session)
         self.screenings = SqlScreeningRepository(self.session)
+        self.events = SqlEventRepository(self.session)
+        self.event_orders = SqlEventOrderRepository(self.session)
+        self.event_rules = SqlEventRulesRepository(self.session)
+        self.integrations = SqlIntegrationRepository(self.session)
+        self.subscriptions = SqlSubscriptionRepository(self.session)
+        self.deliveries = SqlDeliveryRepository(self.session)
         return self
 
     def __exit__(

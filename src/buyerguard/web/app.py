@@ -12,7 +12,19 @@ from buyerguard import __version__
 from buyerguard.config import Settings
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
-from buyerguard.web.api import buyers, imports, lists, orders, policies, screenings, sellers, tags
+from buyerguard.web.api import (
+    buyers,
+    events,
+    imports,
+    integrations,
+    lists,
+    orders,
+    policies,
+    screenings,
+    sellers,
+    subscriptions,
+    tags,
+)
 from buyerguard.web.errors import install_error_handlers
 from buyerguard.web.middleware import BodyLimitMiddleware, MetricsMiddleware
 
@@ -41,13 +53,18 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     install_error_handlers(app)
     for module in (tags, buyers, orders, imports, sellers, screenings, policies, lists):
         app.include_router(module.router)
+    for module in (events, integrations, subscriptions):
+        app.include_router(module.router)
     registry = CollectorRegistry()
     _add_operations(app, registry)
     app.add_middleware(MetricsMiddleware, registry=registry)
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.max_body_bytes,
-        overrides={"/v1/imports": settings.max_import_bytes},
+        overrides={
+            "/v1/imports": settings.max_import_bytes,
+            "/v1/events/import": settings.max_import_bytes,
+        },
     )
     return app
 

@@ -1,0 +1,137 @@
+"""What the event rules want for one seller and one buyer: automatic tags, clean orders, rechecks.
+
+`outcome_for_order` judges one order; this reads all of a buyer's orders with a seller, because a
+seller holds one active tag per buyer and reason, and `frequent_returns` is about the buyer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from buyerguard.domain.events import (
+    Event,
+    EventRules,
+    OrderOutcome,
+    outcome_for_order,
+    return_counts,
+    returns_tag_due,
+)
+
+FREQUENT_RETURNS = "frequent_returns"
+RETURN_TYPES = frozenset({"order.returned", "refund.requested"})
+# Any of these makes an order a problem order for good (docs/events.md, "Clean orders").
+PROBLEM_TYPES = frozenset(
+    {
+        "cod.refused",
+        "order.returned",
+        "refund.requested",
+        "dispute.opened",
+        "dispute.resolved",
+        "chargeback.created",
+        "chargeback.resolved",
+    }
+)
+
+
+@dataclass(frozen=True)
+class WantedTag:
+    reason: str
+    order_ref: str
+    occurred_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """`complete` maps orders newly clean to when they were delivered; `reopen` lists completed
+    orders that went wrong since; `rechecks` maps each order to when its clean-order window closes
+    (None: nothing to wait for)."""
+
+    seller_id: int
+    buyer_id: int
+    wanted: dict[str, WantedTag] = field(default_factory=dict)
+    complete: dict[str, datetime] = field(default_factory=dict)
+    reopen: list[str] = field(default_factory=list)
+    rechecks: dict[str, datetime | None] = field(default_factory=dict)
+
+
+def plan_pair(
+    seller_id: int,
+    buyer_id: int,
+    orders: Mapping[str, bool],
+    history: Mapping[str, Sequence[Event]],
+    rules: EventRules,
+    *,
+    now: datetime,
+) -> PairPlan:
+    """Judge every order (`orders`: reference -> completed) of one seller with one buyer.
+
+    A reason raised on several orders is wanted once, on the order that raised it first.
+    """
+    plan = PairPlan(seller_id, buyer_id)
+    outcomes: list[OrderOutcome] = []
+    last_return: tuple[datetime, str] | None = None
+    for ref, completed in sorted(orders.items()):
+        events = history.get(ref, ())
+        if not events:
+            continue  # an order known from a screening only: nothing to judge
+        outcome = outcome_for_order(events, rules, now=now)
+        outcomes.append(outcome)
+        for tag in outcome.tags:
+            current = plan.wanted.get(tag.reason)
+            if current is None or (tag.occurred_at, ref) < (current.occurred_at, current.order_ref):
+                plan.wanted[tag.reason] = WantedTag(
+                    tag.reason, ref, tag.occurred_at, _note(tag.event_id, tag.confirmed_by)
+                )
+        _judge_order(plan, ref, completed, events, outcome, rules, now=now)
+        returns = [e.occurred_at for e in events if e.type in RETURN_TYPES]
+        if returns and (last_return is None or (max(returns), ref) > last_return):
+            last_return = (max(returns), ref)
+    count, returned = return_counts(outcomes)
+    if last_return is not None and returns_tag_due(count, returned, rules):
+        plan.wanted[FREQUENT_RETURNS] = WantedTag(
+            FREQUENT_RETURNS,
+            last_return[1],
+            last_return[0],
+            f"automatic: {returned} of {count} orders returned or refunded",
+        )
+    return plan
+
+
+def _judge_order(
+    plan: PairPlan,
+    ref: str,
+    completed: bool,
+    events: Sequence[Event],
+    outcome: OrderOutcome,
+    rules: EventRules,
+    *,
+    now: datetime,
+) -> None:
+    deliveries = [e.occurred_at for e in events if e.type == "order.delivered"]
+    troubled = bool(outcome.tags) or any(e.type in PROBLEM_TYPES for e in events)
+    if outcome.clean and not completed:
+        plan.complete[ref] = min(deliveries)
+    if troubled and completed:
+        plan.reopen.append(ref)
+    window_closes = min(deliveries) + rules.clean_after if deliveries else None
+    waiting = window_closes is not None and window_closes > now and not troubled
+    plan.rechecks[ref] = window_closes if waiting else None
+
+
+def _note(event_id: str, confirmed_by: Sequence[str]) -> str:
+    note = f"automatic, from event {event_id}"
+    if confirmed_by:
+        note += f"; confirmed by {', '.join(confirmed_by)}"
+    return note[:2000]
+
+
+def keeps_order_ref(reason: str) -> bool:
+    """Whether an automatic tag moved to another order must be made again on it.
+
+    A per-order tag names the order that proves it; `frequent_returns` is about the buyer, and
+    re-making it at each new return would alert everyone each time.
+    """
+    return reason != FREQUENT_RETURNS

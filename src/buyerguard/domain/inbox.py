@@ -1,0 +1,282 @@
+"""The event inbox: what is kept of an accepted event, and how bodies and history files are read.
+
+An event's buyer is kept only as keyed hashes, like every identifier: the inbox is a table like the
+others and must not reveal an email to whoever steals it. Reading is pure; storing is a service's.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from buyerguard.domain.errors import (
+    BuyerGuardError,
+    InvalidIdentifierError,
+    InvalidImportError,
+    InvalidInputError,
+)
+from buyerguard.domain.events import EVENT_TYPES, Event, InvalidEventError, parse_event
+from buyerguard.domain.identifiers import IDENTIFIER_KINDS, HashedIdentifier, hash_identifiers
+
+MAX_EVENTS_PER_REQUEST = 1000
+# Clocks differ; an event dated further ahead than this is a mistake, and would hold an order's
+# clean-order window open, or date a tag, in the future.
+CLOCK_SKEW = timedelta(days=1)
+# The data fields any event type may carry, as CSV columns (EventType lists which one takes which).
+DATA_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(f.name for event_type in EVENT_TYPES for f in event_type.fields)
+)
+CSV_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "type",
+    "occurred_at",
+    "order_ref",
+    *IDENTIFIER_KINDS,
+    "amount",
+    "currency",
+    *DATA_FIELDS,
+)
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """An event to put in the inbox: its facts, and its buyer as hashes only."""
+
+    seller_id: int
+    event: Event
+    identifiers: tuple[HashedIdentifier, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as kept; `event.buyer` is empty, the buyer being in `identifiers`."""
+
+    id: int
+    seller_id: int
+    event: Event
+    identifiers: tuple[HashedIdentifier, ...]
+    source: str
+    received_at: datetime
+    processed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An inbox row as the job reads it: the event as the rules see it (no buyer, no amount), and
+    the buyer's identifiers to find who the order is with."""
+
+    id: int
+    seller_id: int
+    event: Event
+    identifiers: tuple[HashedIdentifier, ...]
+
+    @property
+    def order_ref(self) -> str:
+        return self.event.order_ref
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.event.occurred_at
+
+
+def refuse_future(events: Sequence[Event], *, now: datetime) -> None:
+    """Refuse an event dated more than CLOCK_SKEW ahead of `now`, naming it in a batch."""
+    for index, event in enumerate(events):
+        if event.occurred_at > now + CLOCK_SKEW:
+            where = "occurred_at" if len(events) == 1 else f"events[{index}].occurred_at"
+            raise InvalidEventError(where, "is in the future")
+
+
+def without_buyer(event: Event) -> Event:
+    return Event(
+        event_id=event.event_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        order_ref=event.order_ref,
+        amount=event.amount,
+        currency=event.currency,
+        data=event.data,
+    )
+
+
+def hash_buyer(event: Event, secret: bytes) -> tuple[HashedIdentifier, ...]:
+    """The event's identifiers, hashed; a malformed one is refused, naming `buyer.<kind>`.
+
+    For what a seller sends: it can correct its own data.
+    """
+    if not event.buyer:
+        return ()
+    try:
+        return hash_identifiers(event.buyer, secret)
+    except InvalidIdentifierError as error:
+        problem = error.message.removeprefix(f"{error.field}: ")
+        raise InvalidEventError(f"buyer.{error.field}", problem) from None
+
+
+def hash_buyer_leniently(event: Event, secret: bytes) -> tuple[HashedIdentifier, ...]:
+    """The identifiers that can be read, the others left out.
+
+    For what a platform sends: a shop's phone field often lacks a country code, and refusing the
+    webhook for it would lose the chargeback it reports.
+    """
+    found: list[HashedIdentifier] = []
+    for kind, value in event.buyer.items():
+        try:
+            found.extend(hash_identifiers({kind: value}, secret))
+        except InvalidIdentifierError:
+            continue
+    return tuple(found)
+
+
+def parse_event_body(text: str) -> list[Event]:
+    """One event (a JSON object), a JSON array of them, or JSON Lines, as `POST /v1/events` takes.
+
+    Errors name the field, and for several events also which one (`events[3].type`).
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidInputError("body: expected a JSON object, a JSON array or JSON Lines")
+    if stripped.startswith("{") and "\n" in stripped:
+        bodies = _json_lines(stripped)
+    else:
+        bodies = _json_document(stripped)
+    if len(bodies) > MAX_EVENTS_PER_REQUEST:
+        raise InvalidInputError(f"body: at most {MAX_EVENTS_PER_REQUEST} events per request")
+    if len(bodies) == 1 and isinstance(bodies[0], Mapping):
+        return [parse_event(bodies[0])]
+    return [_indexed(index, body) for index, body in enumerate(bodies)]
+
+
+def _json_document(text: str) -> list[object]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(f"body: not valid JSON ({error.msg})") from None
+    if isinstance(data, list):
+        if not data:
+            raise InvalidInputError("body: the array holds no event")
+        return data
+    return [data]
+
+
+def _json_lines(text: str) -> list[object]:
+    """A body that spans lines is JSON Lines only if it does not parse as one document."""
+    try:
+        return [json.loads(text)]
+    except json.JSONDecodeError:
+        pass
+    bodies: list[object] = []
+    for index, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        try:
+            bodies.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(f"events[{index}]: not valid JSON ({error.msg})") from None
+    return bodies
+
+
+def _indexed(index: int, body: object) -> Event:
+    if not isinstance(body, Mapping):
+        raise InvalidEventError(f"events[{index}]", "must be an object")
+    try:
+        return parse_event(body)
+    except InvalidEventError as error:
+        raise InvalidEventError(f"events[{index}].{error.field}", error.problem) from None
+
+
+def import_id(body: Mapping[str, object]) -> str:
+    """A stable id for a history line that has none, so that importing a file twice is a no-op."""
+    content = json.dumps({k: v for k, v in body.items() if k != "event_id"}, sort_keys=True)
+    return "import:" + hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+def parse_history(
+    lines: Iterable[str], *, csv_format: bool, secret: bytes, now: datetime
+) -> list[tuple[Event, tuple[HashedIdentifier, ...]]]:
+    """A seller's past events, as JSON Lines (one `POST /v1/events` body a line) or CSV with
+    `CSV_COLUMNS` headers, each with its buyer hashed (and removed from the event).
+
+    All or nothing: every bad line is reported with its number.
+    """
+    rows = _csv_rows(lines) if csv_format else _jsonl_rows(lines)
+    events: list[tuple[Event, tuple[HashedIdentifier, ...]]] = []
+    errors: list[tuple[int, str]] = []
+    for number, body in rows:
+        try:
+            if isinstance(body, BuyerGuardError):
+                raise body
+            event = parse_event(_with_id(body))
+            refuse_future([event], now=now)
+            events.append((without_buyer(event), hash_buyer(event, secret)))
+        except BuyerGuardError as error:
+            errors.append((number, error.message))
+    if errors:
+        raise InvalidImportError(errors)
+    return events
+
+
+def _with_id(body: Mapping[str, object]) -> Mapping[str, object]:
+    return body if body.get("event_id") else {**body, "event_id": import_id(body)}
+
+
+Row = tuple[int, Mapping[str, object] | BuyerGuardError]
+
+
+def _jsonl_rows(lines: Iterable[str]) -> list[Row]:
+    rows: list[Row] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            rows.append((number, InvalidInputError(f"not valid JSON ({error.msg})")))
+            continue
+        if not isinstance(data, Mapping):
+            rows.append((number, InvalidInputError("expected a JSON object")))
+            continue
+        rows.append((number, data))
+    return rows
+
+
+def _csv_rows(lines: Iterable[str]) -> list[Row]:
+    reader = csv.DictReader(iter(lines))
+    header = reader.fieldnames or []
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if unknown or not header:
+        raise InvalidImportError(
+            [(1, f"unknown column(s) {', '.join(unknown)}; valid: {', '.join(CSV_COLUMNS)}")]
+        )
+    # Line numbers count the header as line 1, as a spreadsheet shows them.
+    return [(reader.line_num, _csv_body(row)) for row in reader]
+
+
+def _csv_body(row: Mapping[str, str | None]) -> Mapping[str, object]:
+    cells = {k: v.strip() for k, v in row.items() if k is not None and v and v.strip()}
+    body: dict[str, object] = {
+        k: cells[k]
+        for k in ("event_id", "type", "occurred_at", "order_ref", "currency")
+        if k in cells
+    }
+    if "amount" in cells:
+        body["amount"] = _number(cells["amount"])
+    buyer = {k: cells[k] for k in IDENTIFIER_KINDS if k in cells}
+    data = {k: cells[k] for k in DATA_FIELDS if k in cells}
+    if buyer:
+        body["buyer"] = buyer
+    if data:
+        body["data"] = data
+    return body
+
+
+def _number(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # parse_event names the field when it is not a number

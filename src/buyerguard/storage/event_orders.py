@@ -1,0 +1,127 @@
+"""The registry's orders and automatic tags, read and changed as the event rules need them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from buyerguard.domain.tags import Tag, TagSource, TagStatus
+from buyerguard.storage import tables as t
+from buyerguard.storage.events import OrderKey, Pair, per_seller
+from buyerguard.storage.repositories import batched
+from buyerguard.storage.tables import Base
+
+
+class SqlEventOrderRepository:
+    """The registry's orders and automatic tags, read and changed as the event rules need."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def orders_of_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, dict[str, bool]]:
+        """Each (seller, buyer)'s orders: order reference -> completed."""
+        found: dict[Pair, dict[str, bool]] = {}
+        o = t.OrderRow
+        query = select(o.seller_id, o.buyer_id, o.order_ref, o.completed).where(
+            o.seller_id == bindparam("seller"), o.buyer_id.in_(bindparam("buyers", expanding=True))
+        )
+        for seller, buyers in per_seller(pairs):
+            rows = self.session.execute(query, {"seller": seller, "buyers": buyers})
+            for row in rows:
+                found.setdefault((row.seller_id, row.buyer_id), {})[row.order_ref] = row.completed
+        return found
+
+    def automatic_tags(self, pairs: Iterable[Pair]) -> dict[Pair, list[Tag]]:
+        """The active tags each (seller, buyer)'s events made."""
+        found: dict[Pair, list[Tag]] = {}
+        tag = t.TagRow
+        query = select(tag).where(
+            tag.seller_id == bindparam("seller"),
+            tag.buyer_id.in_(bindparam("buyers", expanding=True)),
+            tag.source == TagSource.EVENT.value,
+            tag.status == TagStatus.ACTIVE.value,
+        )
+        for seller, buyers in per_seller(pairs):
+            rows = self.session.scalars(query, {"seller": seller, "buyers": buyers})
+            for row in rows:
+                found.setdefault((row.seller_id, row.buyer_id), []).append(_tag(row))
+        return found
+
+    def withdraw_tags(self, tag_ids: Sequence[int], *, now: datetime) -> None:
+        for chunk in batched(tag_ids):
+            self.session.execute(
+                update(t.TagRow)
+                .where(t.TagRow.id.in_(chunk), t.TagRow.status == TagStatus.ACTIVE.value)
+                .values(status=TagStatus.RETRACTED.value, ended_at=now)
+            )
+
+    def buyers_of_orders(self, keys: Iterable[OrderKey]) -> dict[OrderKey, int]:
+        """The buyer of each of these orders the registry knows."""
+        found: dict[OrderKey, int] = {}
+        o = t.OrderRow
+        query = select(o.seller_id, o.order_ref, o.buyer_id).where(
+            o.seller_id == bindparam("seller"), o.order_ref.in_(bindparam("refs", expanding=True))
+        )
+        for seller, refs in per_seller(keys):
+            for row in self.session.execute(query, {"seller": seller, "refs": refs}):
+                found[(row.seller_id, row.order_ref)] = row.buyer_id
+        return found
+
+    def complete_orders(self, completed: Sequence[tuple[int, str, datetime]]) -> None:
+        """Mark known orders (seller, reference, when) completed, in one executemany."""
+        if completed:
+            o = Base.metadata.tables[t.OrderRow.__tablename__]
+            self.session.connection().execute(
+                update(o)
+                .where(o.c.seller_id == bindparam("b_seller"), o.c.order_ref == bindparam("b_ref"))
+                .values(completed=True, completed_at=bindparam("b_at")),
+                [{"b_seller": s, "b_ref": ref, "b_at": at} for s, ref, at in completed],
+            )
+
+    def reopen_orders(self, keys: Sequence[OrderKey]) -> None:
+        """A completed order that later went wrong (a chargeback on day 60) is clean no more."""
+        if keys:
+            o = Base.metadata.tables[t.OrderRow.__tablename__]
+            self.session.connection().execute(
+                update(o)
+                .where(o.c.seller_id == bindparam("b_seller"), o.c.order_ref == bindparam("b_ref"))
+                .values(completed=False, completed_at=None),
+                [{"b_seller": s, "b_ref": ref} for s, ref in keys],
+            )
+
+    def open_orders(
+        self, buyer_ids: Iterable[int], *, since: datetime
+    ) -> dict[int, dict[int, list[str]]]:
+        """Buyer -> seller -> references of orders not completed and placed since `since`."""
+        found: dict[int, dict[int, list[str]]] = {}
+        o = t.OrderRow
+        for chunk in batched(set(buyer_ids)):
+            rows = self.session.execute(
+                select(o.buyer_id, o.seller_id, o.order_ref).where(
+                    o.buyer_id.in_(chunk), o.completed.is_(False), o.created_at >= since
+                )
+            )
+            for row in rows:
+                found.setdefault(row.buyer_id, {}).setdefault(row.seller_id, []).append(
+                    row.order_ref
+                )
+        return found
+
+
+def _tag(row: t.TagRow) -> Tag:
+    return Tag(
+        id=row.id,
+        seller_id=row.seller_id,
+        buyer_id=row.buyer_id,
+        reason=row.reason,
+        note=row.note,
+        order_ref=row.order_ref,
+        source=TagSource(row.source),
+        status=TagStatus(row.status),
+        order_backed=row.order_backed,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )

@@ -1,0 +1,90 @@
+"""The event rules over all of one buyer's orders with one seller."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from buyerguard.domain.automatic_tags import keeps_order_ref, plan_pair
+from buyerguard.domain.events import Event, EventRules
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+RULES = EventRules()
+
+
+def event(n: int, kind: str, ref: str, *, days_ago: float, **data: str) -> Event:
+    return Event(
+        event_id=f"{ref}-{n}",
+        type=kind,
+        occurred_at=NOW - timedelta(days=days_ago),
+        order_ref=ref,
+        data=data,
+    )
+
+
+def delivered(ref: str, *, days_ago: float) -> Event:
+    return event(0, "order.delivered", ref, days_ago=days_ago)
+
+
+def test_a_reason_raised_on_two_orders_is_wanted_on_the_first():
+    history = {
+        "A": [
+            delivered("A", days_ago=20),
+            event(1, "chargeback.created", "A", days_ago=10, reason="x"),
+        ],
+        "B": [
+            delivered("B", days_ago=30),
+            event(1, "chargeback.created", "B", days_ago=15, reason="x"),
+        ],
+    }
+    plan = plan_pair(1, 2, {"A": False, "B": False}, history, RULES, now=NOW)
+    assert list(plan.wanted) == ["non_payment"]
+    wanted = plan.wanted["non_payment"]
+    assert (wanted.order_ref, wanted.note) == ("B", "automatic, from event B-1")
+
+
+def test_frequent_returns_is_about_the_buyer_and_names_the_last_returned_order():
+    history = {
+        ref: [delivered(ref, days_ago=50 - i)]
+        + ([event(1, "order.returned", ref, days_ago=40 - i)] if i < 3 else [])
+        for i, ref in enumerate("ABCD")
+    }
+    plan = plan_pair(1, 2, dict.fromkeys("ABCD", False), history, RULES, now=NOW)
+    wanted = plan.wanted["frequent_returns"]
+    assert wanted.order_ref == "C"
+    assert wanted.note == "automatic: 3 of 4 orders returned or refunded"
+    assert not keeps_order_ref("frequent_returns")
+    assert keeps_order_ref("non_payment")
+
+
+def test_clean_orders_are_completed_and_waiting_ones_rechecked_when_the_window_closes():
+    history = {"old": [delivered("old", days_ago=40)], "new": [delivered("new", days_ago=10)]}
+    plan = plan_pair(1, 2, {"old": False, "new": False}, history, RULES, now=NOW)
+    assert plan.complete == {"old": NOW - timedelta(days=40)}
+    assert plan.rechecks == {"old": None, "new": NOW + timedelta(days=20)}
+    assert plan.wanted == {}
+
+
+def test_a_completed_order_that_went_wrong_is_reopened_and_not_rechecked():
+    history = {
+        "A": [delivered("A", days_ago=70), event(1, "refund.requested", "A", days_ago=5)],
+        "B": [
+            delivered("B", days_ago=3),
+            event(1, "dispute.opened", "B", days_ago=1, claim="other"),
+        ],
+    }
+    plan = plan_pair(1, 2, {"A": True, "B": False}, history, RULES, now=NOW)
+    assert plan.reopen == ["A"]
+    assert plan.complete == {}
+    assert plan.rechecks == {"A": None, "B": None}
+
+
+def test_orders_without_events_are_left_alone():
+    plan = plan_pair(1, 2, {"screened-only": True}, {}, RULES, now=NOW)
+    assert (plan.wanted, plan.complete, plan.reopen, plan.rechecks) == ({}, {}, [], {})
+
+
+def test_only_enabled_reasons_are_wanted():
+    history = {"A": [event(1, "cod.refused", "A", days_ago=1)]}
+    rules = EventRules(enabled=frozenset({"non_payment"}))
+    assert plan_pair(1, 2, {"A": False}, history, rules, now=NOW).wanted == {}
+    assert list(plan_pair(1, 2, {"A": False}, history, RULES, now=NOW).wanted) == ["cod_refusal"]

@@ -1,0 +1,156 @@
+"""Reading event bodies and history files; buyers kept only as hashes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from buyerguard.domain.errors import InvalidImportError, InvalidInputError
+from buyerguard.domain.events import InvalidEventError, UnknownEventTypeError
+from buyerguard.domain.identifiers import IdentifierKind
+from buyerguard.domain.inbox import (
+    CSV_COLUMNS,
+    MAX_EVENTS_PER_REQUEST,
+    hash_buyer,
+    hash_buyer_leniently,
+    import_id,
+    parse_event_body,
+    parse_history,
+    refuse_future,
+)
+
+SECRET = b"inbox-test-secret"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def body(n: int = 1, **overrides: object) -> dict[str, object]:
+    return {
+        "event_id": f"e{n}",
+        "type": "order.created",
+        "occurred_at": "2026-01-01T10:00:00+01:00",
+        "order_ref": "A-1",
+        "buyer": {"email": "Buyer@Example.com"},
+    } | overrides
+
+
+def test_one_object_an_array_and_json_lines_are_read_alike():
+    one = parse_event_body(json.dumps(body()))
+    array = parse_event_body(json.dumps([body(1), body(2)]))
+    lines = parse_event_body("\n".join(json.dumps(body(n)) for n in (1, 2)) + "\n")
+
+    assert [e.event_id for e in one] == ["e1"]
+    assert [e.event_id for e in array] == [e.event_id for e in lines] == ["e1", "e2"]
+    assert one[0].occurred_at.isoformat() == "2026-01-01T09:00:00+00:00"
+
+
+def test_a_pretty_printed_object_is_one_event_not_json_lines():
+    assert len(parse_event_body(json.dumps(body(), indent=2))) == 1
+
+
+def test_errors_name_the_field_and_in_a_batch_the_event():
+    with pytest.raises(UnknownEventTypeError):
+        parse_event_body(json.dumps(body(type="order.lost")))
+    with pytest.raises(InvalidEventError, match=r"^data\.outcome: is required"):
+        parse_event_body(json.dumps(body(type="dispute.resolved", data={"claim": "quality"})))
+    with pytest.raises(InvalidEventError, match=r"^events\[1\]\.order_ref: is required"):
+        parse_event_body(
+            json.dumps([body(1), {k: v for k, v in body(2).items() if k != "order_ref"}])
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "expected a JSON object"),
+        ("[]", "holds no event"),
+        ("{nope", "not valid JSON"),
+        ('{"a": 1}\n{nope', r"events\[1\]: not valid JSON"),
+        ("[1]", r"events\[0\]: must be an object"),
+    ],
+)
+def test_bodies_that_are_not_events(text, message):
+    with pytest.raises(InvalidInputError, match=message):
+        parse_event_body(text)
+
+
+def test_a_flood_in_one_request_is_bounded():
+    with pytest.raises(InvalidInputError, match="at most"):
+        parse_event_body(json.dumps([body(n) for n in range(MAX_EVENTS_PER_REQUEST + 1)]))
+
+
+def test_a_buyer_is_hashed_and_a_bad_identifier_is_named():
+    (event,) = parse_event_body(json.dumps(body()))
+    (hashed,) = hash_buyer(event, SECRET)
+    assert hashed.kind is IdentifierKind.EMAIL
+    assert "example" not in hashed.digest
+    (bad,) = parse_event_body(json.dumps(body(buyer={"phone": "555-1234"})))
+    with pytest.raises(InvalidEventError) as caught:
+        hash_buyer(bad, SECRET)
+    assert caught.value.field == "buyer.phone"
+
+
+def test_platforms_bad_identifiers_are_left_out_not_refused():
+    (event,) = parse_event_body(
+        json.dumps(body(buyer={"phone": "555-625-1199", "email": "bob@example.com"}))
+    )
+    assert [h.kind for h in hash_buyer_leniently(event, SECRET)] == [IdentifierKind.EMAIL]
+
+
+def test_history_as_json_lines_gets_stable_ids_and_hashed_buyers():
+    line = {k: v for k, v in body().items() if k != "event_id"}
+    (first,) = parse_history([json.dumps(line)], csv_format=False, secret=SECRET, now=NOW)
+    (again,) = parse_history([json.dumps(line)], csv_format=False, secret=SECRET, now=NOW)
+    event, identifiers = first
+    assert event.event_id == again[0].event_id == import_id(line)
+    assert event.buyer == {}
+    assert len(identifiers) == 1
+
+
+def test_history_as_csv():
+    lines = [
+        "type,occurred_at,order_ref,email,phone,amount,currency,reason,claim,outcome\n",
+        "order.delivered,2025-01-02T10:00:00Z,A-7,b@example.com,+4915112345678,12.5,EUR,,,\n",
+        "dispute.resolved,2025-01-09T10:00:00Z,A-7,,,,,,quality,seller_won\n",
+    ]
+    parsed = parse_history(lines, csv_format=True, secret=SECRET, now=NOW)
+    (delivered, ids), (resolved, none) = parsed
+    assert (delivered.type, delivered.amount, delivered.currency) == (
+        "order.delivered",
+        12.5,
+        "EUR",
+    )
+    assert len(ids) == 2
+    assert dict(resolved.data) == {"claim": "quality", "outcome": "seller_won"}
+    assert none == ()
+
+
+def test_a_bad_history_reports_every_bad_line_and_keeps_nothing():
+    lines = [
+        json.dumps(body(1)),
+        "{nope",
+        json.dumps(body(3, type="order.lost")),
+        json.dumps(body(4, buyer={"email": "not-an-email"})),
+    ]
+    with pytest.raises(InvalidImportError) as caught:
+        parse_history(lines, csv_format=False, secret=SECRET, now=NOW)
+    assert [line for line, _ in caught.value.errors] == [2, 3, 4]
+
+
+def test_a_csv_with_unknown_columns_is_refused_naming_them():
+    with pytest.raises(InvalidImportError, match="colour"):
+        parse_history(
+            ["type,colour\n", "order.created,red\n"], csv_format=True, secret=SECRET, now=NOW
+        )
+    assert "order_ref" in CSV_COLUMNS
+
+
+def test_events_from_the_future_are_refused_beyond_a_days_skew():
+    ahead = parse_event_body(json.dumps(body(occurred_at=(NOW + timedelta(hours=20)).isoformat())))
+    refuse_future(ahead, now=NOW)
+    too_far = body(2, occurred_at=(NOW + timedelta(days=2)).isoformat())
+    with pytest.raises(InvalidEventError, match=r"^events\[1\]\.occurred_at: is in the future"):
+        refuse_future(parse_event_body(json.dumps([body(1), too_far])), now=NOW)
+    with pytest.raises(InvalidImportError, match="line 1: occurred_at: is in the future"):
+        parse_history([json.dumps(too_far)], csv_format=False, secret=SECRET, now=NOW)
