@@ -20,6 +20,7 @@ from buyerguard.domain.screening import (
     decide,
     facts_to_json,
 )
+from buyerguard.services.alerts import record_alert
 from buyerguard.services.buyers import resolve_buyers
 from buyerguard.services.policies import policy_in_force
 from buyerguard.services.unit_of_work import UnitOfWork
@@ -68,7 +69,27 @@ def _screen(
         # Recording the order makes a later tag on it order-backed.
         uow.orders.add_many([OrderRecord(seller_id, buyer_id, order.ref, False, now)])
     screening_id = uow.screenings.add(seller_id, logged, json.dumps(facts_to_json(facts)))
-    return Screened(replace(logged, id=screening_id), risk, verdict.errors)
+    logged = replace(logged, id=screening_id)
+    record_alert(
+        uow, seller_id=seller_id, kind="screening.decided", payload=_alert(logged), now=now
+    )
+    return Screened(logged, risk, verdict.errors)
+
+
+def _alert(logged: LoggedScreening) -> dict[str, object]:
+    """What a `screening.decided` subscriber receives: the decision, never identifiers."""
+    return {
+        "screening_id": logged.id,
+        "order_ref": logged.order.ref,
+        "decision": logged.action.code,
+        "rule": None
+        if logged.rule_line is None
+        else {"line": logged.rule_line, "text": logged.rule_source},
+        "reasons": [r.code for r in logged.reasons],
+        "risk": {"score": round(logged.risk_score, 4), "level": logged.risk_level},
+        "policy_version": logged.policy_version,
+        "decided_at": logged.created_at.isoformat(),
+    }
 
 
 def _rule_text(rule: Rule) -> str:

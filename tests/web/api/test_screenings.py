@@ -265,3 +265,18 @@ def test_batch_screens_each_line_and_reports_bad_ones(
         "invalid_identifier",
         "ship",
     ]
+
+
+def test_a_decision_is_sent_to_screening_decided_subscribers(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    subscription = client.post(
+        "/v1/subscriptions",
+        json={"url": "https://hooks.example.com/d", "events": ["screening.decided"]},
+        headers=seller,
+    ).json()
+    screen(client, seller, CLEAN, ref="S-1")
+    deliveries = client.get(
+        f"/v1/subscriptions/{subscription['id']}/deliveries", headers=seller
+    ).json()["deliveries"]
+    assert [(d["event"], d["status"]) for d in deliveries] == [("screening.decided", "pending")]
