@@ -18,14 +18,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_uow(request: Request) -> UnitOfWork:
+def uow_for(request: Request) -> UnitOfWork:
     factory: Callable[[], UnitOfWork] = request.app.state.uow_factory
     return factory()
 
 
-def get_secret(request: Request) -> bytes:
+def secret_for(request: Request) -> bytes:
     secret: bytes = request.app.state.identifier_secret
     return secret
+
+
+# No I/O in these two: async keeps them off the thread pool, a hand-off per request saved.
+async def get_uow(request: Request) -> UnitOfWork:
+    return uow_for(request)
+
+
+async def get_secret(request: Request) -> bytes:
+    return secret_for(request)
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]

@@ -22,8 +22,8 @@ from buyerguard.web.dependencies import (
     SecretDep,
     UnitOfWorkDep,
     get_current_seller,
-    get_secret,
-    get_uow,
+    secret_for,
+    uow_for,
     utc_now,
 )
 from buyerguard.web.errors import ERROR_RESPONSES
@@ -97,11 +97,11 @@ def _accept(request: Request, authorization: str | None, text: str) -> events.Ac
     """The shared dependencies called in one trip to the thread pool rather than one trip each:
     on this hot path the hand-offs between the event loop and the pool cost more than the
     database work (bench/events_ingest.py)."""
-    uow = get_uow(request)
+    uow = uow_for(request)
     seller = get_current_seller(uow, authorization)
     parsed = parse_event_body(text)
     return events.accept_events(
-        uow, parsed, seller_id=seller.id, secret=get_secret(request), now=utc_now()
+        uow, parsed, seller_id=seller.id, secret=secret_for(request), now=utc_now()
     )
 
 
