@@ -7,6 +7,7 @@ import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -36,6 +37,35 @@ def machine() -> dict[str, Any]:
         "sqlalchemy": _version("sqlalchemy"),
         "phonenumbers": _version("phonenumbers"),
     }
+
+
+def source() -> dict[str, Any]:
+    """Which buyerguard was measured: its path, and the commit and dirty src files of this repo."""
+    import buyerguard
+
+    repo = Path(__file__).resolve().parent.parent
+    package = Path(buyerguard.__file__).resolve().parent
+    found: dict[str, Any] = {
+        "package": str(package),
+        "from_this_repo": package.is_relative_to(repo),
+    }
+    try:
+        found["repo_commit"] = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        found["repo_src_changes"] = len(dirty)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return found
 
 
 def _version(package: str) -> str:

@@ -21,6 +21,7 @@ import json
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -37,12 +38,14 @@ from _common import (
     markdown_table,
     now_iso,
     rss_mib,
+    source,
     summary_ms,
     write_results,
 )
+from sqlalchemy import Engine, event
 
 from buyerguard.domain.identifiers import hash_identifiers
-from buyerguard.domain.profiles import summarise
+from buyerguard.domain.profiles import BuyerStats, Profile, TagFacts, summarise
 from buyerguard.domain.reasons import REASONS
 from buyerguard.domain.reputation import (
     EPOCH,
@@ -50,9 +53,11 @@ from buyerguard.domain.reputation import (
     ORDER_BACKED_FACTOR,
     UNBACKED_FACTOR,
 )
-from buyerguard.services.buyers import look_up_buyer
+from buyerguard.domain.tags import NewTag, TagSource
+from buyerguard.services.buyers import look_up_buyer, resolve_buyers
+from buyerguard.services.tags import PendingTag, store_tags
 from buyerguard.storage.database import open_database
-from buyerguard.storage.schema import upgrade
+from buyerguard.storage.schema import is_current, upgrade
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 NAME = "lookup_latency"
@@ -472,25 +477,52 @@ def sizes_on_disk(path: Path) -> dict[str, Any]:
     }
 
 
-def verify(path: Path, data_buyers: int, rng: random.Random, samples: int = 300) -> dict[str, int]:
-    """The stored aggregates of sampled buyers equal summarise() over their active tags, and the
-    identifiers hash as the service hashes them. Exits on a mismatch: the figures would be void."""
-    i = rng.randrange(data_buyers)
+def _tag_rows(con: sqlite3.Connection, buyer_id: int) -> list[tuple[Any, ...]]:
+    # No `status` term on purpose: with one, SQLite (no ANALYZE) picks ix_tags_status_expires and
+    # walks every active tag; see the write probe below and bench/README.md.
+    return con.execute(
+        "SELECT seller_id, reason, order_backed, source, created_at, status FROM tags "
+        "WHERE buyer_id = ?",
+        (buyer_id,),
+    ).fetchall()
+
+
+def _new_key(taken: set[tuple[int, str]], n_sellers: int, rng: random.Random) -> tuple[int, str]:
+    """A (seller, reason) that the buyer has no tag for yet."""
+    while True:
+        key = (rng.randrange(n_sellers) + 1, rng.choice(REASON_CODES))
+        if key not in taken:
+            return key
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def verify(path: Path, n_buyers: int, rng: random.Random, samples: int = 300) -> dict[str, int]:
+    """The stored aggregates of sampled buyers, read by SqlStatsRepository, equal summarise() over
+    their active tags; the identifiers hash as the service hashes them. Exits on a mismatch."""
+    i = rng.randrange(n_buyers)
     expected = hash_identifiers({"platform_buyer_id": platform_id(i), "email": email(i)}, SECRET)
-    assert [h.digest for h in expected] == [
+    if [h.digest for h in expected] != [
         digest("platform_buyer_id", platform_id(i)),
         digest("email", email(i)),
-    ], "bench digests differ from domain.identifiers.hash_identifier"
+    ]:
+        sys.exit("bench digests differ from domain.identifiers.hash_identifier")
 
+    con = sqlite3.connect(path)
+    trust = dict(con.execute("SELECT id, trust FROM sellers").fetchall())
     database = open_database(f"sqlite:///{path}")
     checked = with_stats = 0
     try:
         with SqlUnitOfWork(database.sessions) as uow:
             for _ in range(samples):
-                buyer_id = rng.randrange(data_buyers) + 1
-                facts = uow.tags.active_facts_for_buyers([buyer_id]).get(buyer_id, [])
-                trust = uow.sellers.trust_for({f.seller_id for f in facts})
-                want = summarise(facts, (), trust)
+                buyer_id = rng.randrange(n_buyers) + 1
+                facts = [
+                    TagFacts(seller, reason, bool(backed), TagSource(source), _utc(created))
+                    for seller, reason, backed, source, created, status in _tag_rows(con, buyer_id)
+                    if status == "active"
+                ]
                 got = uow.stats.get(buyer_id)
                 checked += 1
                 if not facts:
@@ -498,13 +530,14 @@ def verify(path: Path, data_buyers: int, rng: random.Random, samples: int = 300)
                         sys.exit(f"buyer {buyer_id}: stats stored without active tags")
                     continue
                 with_stats += 1
-                _compare(buyer_id, want, got)
+                _compare(buyer_id, summarise(facts, (), trust), got)
     finally:
         database.dispose()
+        con.close()
     return {"buyers_checked": checked, "with_active_tags": with_stats}
 
 
-def _compare(buyer_id: int, want: Any, got: Any) -> None:
+def _compare(buyer_id: int, want: BuyerStats, got: BuyerStats | None) -> None:
     if got is None:
         sys.exit(f"buyer {buyer_id}: no stats stored")
     same = (
@@ -514,23 +547,18 @@ def _compare(buyer_id: int, want: Any, got: Any) -> None:
         and got.last_reported_at == want.last_reported_at
         and len(got.reasons) == len(want.reasons)
     )
-    pairs = zip(
+    for g, w in zip(
         sorted(got.reasons, key=lambda r: r.reason),
         sorted(want.reasons, key=lambda r: r.reason),
         strict=False,
-    )
-    for g, w in pairs:
-        same = same and (g.reason, g.sellers, g.order_backed, g.first_at, g.last_at) == (
-            w.reason,
-            w.sellers,
-            w.order_backed,
-            w.first_at,
-            w.last_at,
+    ):
+        same = (
+            same
+            and (g.reason, g.sellers, g.order_backed, g.first_at, g.last_at)
+            == (w.reason, w.sellers, w.order_backed, w.first_at, w.last_at)
+            and g.anchored_weight > 0
+            and abs(g.anchored_weight - w.anchored_weight) <= 1e-9 * max(1.0, w.anchored_weight)
         )
-        same = same and abs(g.anchored_weight - w.anchored_weight) <= 1e-9 * max(
-            1.0, abs(w.anchored_weight)
-        )
-        same = same and g.anchored_weight > 0
     if not same:
         sys.exit(f"buyer {buyer_id}: stored stats differ from summarise():\n{got}\n{want}")
 
@@ -543,7 +571,7 @@ class Probe:
     expected: int | None  # buyer id, None for an unknown buyer
 
 
-def probes(
+def make_probes(
     path: Path, n_buyers: int, n_sellers: int, count: int, rng: random.Random
 ) -> list[Probe]:
     """Random existing buyers by email, platform id or both; half seen by a seller who tagged them
@@ -563,93 +591,196 @@ def probes(
             digests = tuple(digest(k, str(v)) for k, v in buyer.items())
             viewer = rng.randrange(n_sellers) + 1
             if not unknown and rng.random() < 0.5:
-                taggers = con.execute(
-                    "SELECT seller_id FROM tags WHERE buyer_id = ? AND status = 'active'", (i + 1,)
-                ).fetchall()
+                taggers = [row[0] for row in _tag_rows(con, i + 1) if row[5] == "active"]
                 if taggers:
-                    viewer = rng.choice(taggers)[0]
+                    viewer = rng.choice(taggers)
             found.append(Probe(buyer, digests, viewer, None if unknown else i + 1))
     finally:
         con.close()
     return found
 
 
-def time_lookups(path: Path, sample: list[Probe], warmup: int) -> dict[str, Any]:
-    """Time look_up_buyer per call, as the API calls it: a fresh SqlUnitOfWork per request."""
-    database = open_database(f"sqlite:///{path}")
-    known_ns: list[int] = []
-    unknown_ns: list[int] = []
-    mine = 0
-    try:
-        for probe in sample[:warmup]:
-            look_up_buyer(
-                SqlUnitOfWork(database.sessions),
-                probe.buyer,
-                viewer_id=probe.viewer_id,
-                secret=SECRET,
-                now=NOW,
-            )
-        rss_before = rss_mib()
-        for probe in sample[warmup:]:
-            started = time.perf_counter_ns()
-            profile = look_up_buyer(
-                SqlUnitOfWork(database.sessions),
-                probe.buyer,
-                viewer_id=probe.viewer_id,
-                secret=SECRET,
-                now=NOW,
-            )
-            elapsed = time.perf_counter_ns() - started
-            if profile.buyer_id != probe.expected:
-                sys.exit(f"lookup of {probe.buyer} found {profile.buyer_id}, not {probe.expected}")
-            (unknown_ns if probe.expected is None else known_ns).append(elapsed)
-            mine += bool(profile.my_tags)
-        rss_after = rss_mib()
-    finally:
-        database.dispose()
-    return {
-        "all": summary_ms(known_ns + unknown_ns),
-        "known": summary_ms(known_ns),
-        "unknown": summary_ms(unknown_ns),
-        "lookups_with_own_tags": mine,
-        "rss_mib_before": rss_before["rss_mib"],
-        "rss_mib_after": rss_after["rss_mib"],
-    }
-
-
 LOOKUP_SQL = {
     "find_buyers": "SELECT digest, buyer_id FROM buyer_identifiers WHERE digest IN (?, ?)",
     "stats": "SELECT * FROM buyer_stats WHERE buyer_id = ?",
     "reason_stats": "SELECT * FROM buyer_reason_stats WHERE buyer_id = ?",
-    "my_tags": "SELECT * FROM tags WHERE buyer_id = ? AND seller_id = ? AND status = 'active' "
-    "ORDER BY id",
+    "my_tags": "SELECT * FROM tags WHERE buyer_id = ? AND seller_id = ? AND status = ? ORDER BY id",
 }
 
 
-def time_raw_sql(path: Path, sample: list[Probe], warmup: int) -> dict[str, Any]:
-    """The same four statements through bare sqlite3: the database's share of a lookup."""
-    con = sqlite3.connect(path)
-    plans = {
-        name: [row[3] for row in con.execute(f"EXPLAIN QUERY PLAN {sql}", (1, 1)[: sql.count("?")])]
-        for name, sql in LOOKUP_SQL.items()
-    }
-    elapsed: list[int] = []
-    for n, probe in enumerate(sample):
-        started = time.perf_counter_ns()
+class StatementLog:
+    """The SQL statements an engine runs while open, each with its duration."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.entries: list[tuple[str, Any, bool, int]] = []
+        self._started: list[int] = []
+
+    def __enter__(self) -> StatementLog:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, *args: Any) -> None:
+        self._started.append(time.perf_counter_ns())
+
+    def _after(
+        self, conn: Any, cursor: Any, statement: str, params: Any, ctx: Any, many: bool
+    ) -> None:
+        self.entries.append((statement, params, many, time.perf_counter_ns() - self._started.pop()))
+
+    def explained(self, raw: sqlite3.Connection) -> list[dict[str, Any]]:
+        """Each statement (shortened), its time, and SQLite's plan for it on `raw`."""
+        found = []
+        for statement, params, many, elapsed in self.entries:
+            plan: list[str] = []
+            if not many and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+                try:
+                    plan = [
+                        row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", params)
+                    ]
+                except sqlite3.Error as error:
+                    plan = [f"(no plan: {error})"]
+            found.append(
+                {
+                    "sql": " ".join(statement.split())[:160],
+                    "ms": round(elapsed / 1e6, 3),
+                    "executemany_rows": len(params) if many else None,
+                    "plan": plan,
+                }
+            )
+        return found
+
+
+class SizeBench:
+    """One database under test; lookups are run in blocks so that sizes can be interleaved."""
+
+    def __init__(self, label: str, path: Path, meta: dict[str, Any], sample: list[Probe]) -> None:
+        self.label = label
+        self.path = path
+        self.meta = meta
+        self.sample = sample
+        self.database = open_database(f"sqlite:///{path}")
+        self.raw = sqlite3.connect(path)
+        self.next = 0
+        self.next_raw = 0
+        self.wall: dict[str, list[int]] = {"known": [], "unknown": []}
+        self.cpu: list[int] = []
+        self.round_medians: list[float] = []
+        self.raw_ns: list[int] = []
+        self.with_own_tags = 0
+
+    def close(self) -> None:
+        self.database.dispose()
+        self.raw.close()
+
+    def _lookup(self, probe: Probe) -> Profile:
+        return look_up_buyer(
+            SqlUnitOfWork(self.database.sessions),
+            probe.buyer,
+            viewer_id=probe.viewer_id,
+            secret=SECRET,
+            now=NOW,
+        )
+
+    def warm_up(self, count: int) -> None:
+        for probe in self.sample[:count]:
+            self._lookup(probe)
+            self._raw(probe)
+        self.next = self.next_raw = count
+
+    def lookups(self, count: int) -> None:
+        """Time look_up_buyer as the API calls it: a fresh SqlUnitOfWork per request."""
+        block: list[int] = []
+        for probe in self.sample[self.next : self.next + count]:
+            cpu = time.thread_time_ns()
+            started = time.perf_counter_ns()
+            profile = self._lookup(probe)
+            elapsed = time.perf_counter_ns() - started
+            self.cpu.append(time.thread_time_ns() - cpu)
+            if profile.buyer_id != probe.expected:
+                sys.exit(f"lookup of {probe.buyer} found {profile.buyer_id}, not {probe.expected}")
+            self.wall["unknown" if probe.expected is None else "known"].append(elapsed)
+            self.with_own_tags += bool(profile.my_tags)
+            block.append(elapsed)
+        self.next += count
+        if block:
+            self.round_medians.append(statistics.median(block) / 1e6)
+
+    def _raw(self, probe: Probe) -> None:
         marks = ",".join("?" * len(probe.digests))
-        rows = con.execute(
+        rows = self.raw.execute(
             f"SELECT digest, buyer_id FROM buyer_identifiers WHERE digest IN ({marks})",
             probe.digests,
         ).fetchall()
         if rows:
             buyer_id = min(r[1] for r in rows)
-            con.execute(LOOKUP_SQL["stats"], (buyer_id,)).fetchall()
-            con.execute(LOOKUP_SQL["reason_stats"], (buyer_id,)).fetchall()
-            con.execute(LOOKUP_SQL["my_tags"], (buyer_id, probe.viewer_id)).fetchall()
-        if n >= warmup:
-            elapsed.append(time.perf_counter_ns() - started)
-    con.close()
-    return {"summary": summary_ms(elapsed), "plans": plans}
+            self.raw.execute(LOOKUP_SQL["stats"], (buyer_id,)).fetchall()
+            self.raw.execute(LOOKUP_SQL["reason_stats"], (buyer_id,)).fetchall()
+            self.raw.execute(LOOKUP_SQL["my_tags"], (buyer_id, probe.viewer_id, "active"))
+
+    def raw_lookups(self, count: int) -> None:
+        """The same four statements through bare sqlite3: the database's share of a lookup."""
+        for probe in self.sample[self.next_raw : self.next_raw + count]:
+            started = time.perf_counter_ns()
+            self._raw(probe)
+            self.raw_ns.append(time.perf_counter_ns() - started)
+        self.next_raw += count
+
+    def lookup_statements(self) -> list[dict[str, Any]]:
+        """The statements one lookup of a known buyer runs, with their plans."""
+        probe = next((p for p in self.sample if p.expected is not None), self.sample[0])
+        with StatementLog(self.database.engine) as log:
+            self._lookup(probe)
+        return log.explained(self.raw)
+
+    def write_probe(self, count: int, rng: random.Random) -> dict[str, Any]:
+        """Time the write path that keeps the aggregates: `services.tags.add_tag` minus its commit
+        (resolve_buyers + store_tags, rolled back), with every statement it runs and its plan."""
+        if count <= 0:
+            return {}
+        add_tag_ns: list[int] = []
+        slowest: list[dict[str, Any]] = []
+        for _ in range(count):
+            i = rng.randrange(self.meta["buyers"])
+            taken = {(s, r) for s, r, *_ in _tag_rows(self.raw, i + 1)}
+            seller, reason = _new_key(taken, self.meta["sellers"], rng)
+            buyer = {"email": email(i), "platform_buyer_id": platform_id(i)}
+            with (
+                SqlUnitOfWork(self.database.sessions) as uow,
+                StatementLog(self.database.engine) as log,
+            ):
+                started = time.perf_counter_ns()
+                identifiers = hash_identifiers(buyer, SECRET)
+                (buyer_id,) = resolve_buyers(uow, [identifiers], now=NOW)
+                tag = NewTag(seller, reason, "bench", None, TagSource.MANUAL, NOW)
+                (tag_id,) = store_tags(uow, [PendingTag(buyer_id, tag)], now=NOW)
+                add_tag_ns.append(time.perf_counter_ns() - started)
+                if tag_id is None:
+                    sys.exit("write probe: the new tag was refused as a duplicate")
+                # leaving the block without commit rolls the tag back
+            slowest = max(slowest, log.explained(self.raw), key=lambda e: sum(x["ms"] for x in e))
+        return {"add_tag_uncommitted": summary_ms(add_tag_ns), "statements": slowest}
+
+    def result(self) -> dict[str, Any]:
+        known, unknown = self.wall["known"], self.wall["unknown"]
+        return {
+            "label": self.label,
+            **self.meta,
+            "lookup": {
+                "all": summary_ms(known + unknown),
+                "known": summary_ms(known),
+                "unknown": summary_ms(unknown),
+                "thread_cpu": summary_ms(self.cpu),
+                "lookups_with_own_tags": self.with_own_tags,
+                "round_medians": [round(m, 4) for m in self.round_medians],
+            },
+            "raw_sql": summary_ms(self.raw_ns),
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -675,16 +806,25 @@ class Progress:
             )
 
 
-def run_size(label: str, n_tags: int, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+def _schema_is_current(path: Path) -> bool:
+    database = open_database(f"sqlite:///{path}")
+    try:
+        return is_current(database)
+    finally:
+        database.dispose()
+
+
+def prepare(label: str, n_tags: int, workdir: Path) -> tuple[Path, dict[str, Any]]:
+    """Build the database for one size, or reuse a kept one built from the same seed."""
     print(f"== {label}: {n_tags:,} tags", flush=True)
     progress = Progress(label)
     path = workdir / f"lookup-{label}.db"
     meta_path = workdir / f"lookup-{label}.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and path.exists() else None
-    if meta is not None and meta.get("format") == FORMAT_VERSION and meta.get("seed") == SEED:
-        progress.step(f"reusing {path}")
+    if meta is not None and meta.get("format") == FORMAT_VERSION and _schema_is_current(path):
+        progress.step(f"reusing {path} (built in {meta['build_s']} s)")
     else:
-        for stale in workdir.glob(f"lookup-{label}.db*"):
+        for stale in workdir.glob(f"lookup-{label}.*"):
             stale.unlink()
         started = time.perf_counter()
         data = generate(n_tags)
@@ -696,31 +836,84 @@ def run_size(label: str, n_tags: int, workdir: Path, args: argparse.Namespace) -
             "format": FORMAT_VERSION,
             "seed": SEED,
             "tags": n_tags,
+            "active_tags": int((data.status == 0).sum()),
             "buyers": data.n_buyers,
+            "buyers_with_tags": int(np.unique(data.buyer).size),
             "sellers": data.n_sellers,
             "identifiers": 2 * data.n_buyers,
-            "active_tags": int((data.status == 0).sum()),
-            "buyers_with_tags": int(np.unique(data.buyer).size),
             "build_s": round(build_s, 1),
             "build_steps_s": {"generate_s": round(gen_s, 2), **timings},
         }
         del data
         meta["disk"] = sizes_on_disk(path)
-        progress.step(f"built in {build_s:.0f}s; {human_bytes(meta['disk']['total_bytes'])}")
+        progress.step(f"built in {build_s:.0f} s; {human_bytes(meta['disk']['total_bytes'])}")
         meta_path.write_text(json.dumps(meta, indent=2))
+    meta["verified"] = verify(path, meta["buyers"], random.Random(SEED))
+    progress.step(f"aggregates verified against summarise(): {meta['verified']}")
+    return path, meta
 
-    rng = random.Random(SEED)
-    meta["verified"] = verify(path, meta["buyers"], rng)
-    progress.step(f"verified {meta['verified']}")
-    sample = probes(path, meta["buyers"], meta["sellers"], args.warmup + args.lookups, rng)
-    result = time_lookups(path, sample, args.warmup)
-    progress.step(
-        f"lookup median {result['all']['median']:.3f} ms, p90 {result['all']['p90']:.3f}, "
-        f"p99 {result['all']['p99']:.3f}"
-    )
-    raw = time_raw_sql(path, sample, args.warmup)
-    progress.step(f"raw SQL median {raw['summary']['median']:.3f} ms")
-    return {"label": label, **meta, "lookup": result, "raw_sql": raw}
+
+def measure(
+    prepared: list[tuple[str, Path, dict[str, Any]]], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Warm each database up, then run the lookups in rounds that alternate between the sizes,
+    so that load from other processes on the machine falls on every size alike."""
+    benches = []
+    for label, path, meta in prepared:
+        sample = make_probes(
+            path, meta["buyers"], meta["sellers"], args.warmup + args.lookups, random.Random(SEED)
+        )
+        benches.append(SizeBench(label, path, meta, sample))
+    try:
+        for bench in benches:
+            if not args.cold:
+                started = time.perf_counter()
+                size = read_through(bench.path)
+                Progress(bench.label).step(
+                    f"read {human_bytes(size)} into the OS page cache in "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+            bench.warm_up(args.warmup)
+        rounds = max(1, args.rounds)
+        block = -(-args.lookups // rounds)
+        print(f"== timing {args.lookups:,} lookups per size in {rounds} interleaved rounds")
+        for r in range(rounds):
+            order = benches[r % len(benches) :] + benches[: r % len(benches)]
+            for bench in order:
+                bench.lookups(block)
+            for bench in order:
+                bench.raw_lookups(block)
+        results = []
+        for bench in benches:
+            result = bench.result()
+            result["lookup_statements"] = bench.lookup_statements()
+            progress = Progress(bench.label)
+            lk = result["lookup"]["all"]
+            progress.step(
+                f"lookup median {lk['median']:.3f} ms, p90 {lk['p90']:.3f}, p99 {lk['p99']:.3f}; "
+                f"raw SQL median {result['raw_sql']['median']:.3f} ms"
+            )
+            if args.write_probes:
+                result["write_probe"] = bench.write_probe(args.write_probes, random.Random(SEED))
+                progress.step(
+                    "write probe: add_tag (uncommitted) median "
+                    f"{result['write_probe']['add_tag_uncommitted']['median']:.1f} ms"
+                )
+            results.append(result)
+        return results
+    finally:
+        for bench in benches:
+            bench.close()
+
+
+def read_through(path: Path) -> int:
+    """Read the database file once, so that lookups find it in the OS page cache (the kernel may
+    have dropped it since the build: this machine reclaims idle pages)."""
+    size = 0
+    with path.open("rb") as file:
+        while block := file.read(16 * 1024 * 1024):
+            size += len(block)
+    return size
 
 
 def parse_sizes(text: str) -> list[tuple[str, int]]:
@@ -733,26 +926,27 @@ def parse_sizes(text: str) -> list[tuple[str, int]]:
     return chosen
 
 
-def report(results: list[dict[str, Any]], args: argparse.Namespace, took: float) -> str:
-    rows = []
-    for r in results:
-        lk = r["lookup"]
-        rows.append(
-            (
-                r["label"],
-                f"{r['tags']:,}",
-                f"{r['buyers']:,}",
-                f"{r['sellers']:,}",
-                f"{lk['all']['median']:.3f}",
-                f"{lk['all']['p90']:.3f}",
-                f"{lk['all']['p99']:.3f}",
-                f"{lk['unknown']['median']:.3f}",
-                f"{r['raw_sql']['summary']['median']:.3f}",
-                f"{r['raw_sql']['summary']['p99']:.3f}",
-                human_bytes(r["disk"]["total_bytes"]),
-                f"{r['build_s']:.0f}",
-            )
+def report(payload: dict[str, Any]) -> str:
+    results = payload["sizes"]
+    settings = payload["settings"]
+    rows = [
+        (
+            r["label"],
+            f"{r['tags']:,}",
+            f"{r['buyers']:,}",
+            f"{r['sellers']:,}",
+            f"{r['lookup']['all']['median']:.3f}",
+            f"{r['lookup']['all']['p90']:.3f}",
+            f"{r['lookup']['all']['p99']:.3f}",
+            f"{r['lookup']['thread_cpu']['median']:.3f}",
+            f"{r['lookup']['unknown']['median']:.3f}",
+            f"{r['raw_sql']['median']:.3f}",
+            f"{r['raw_sql']['p99']:.3f}",
+            human_bytes(r["disk"]["total_bytes"]),
+            f"{r['build_s']:.0f}",
         )
+        for r in results
+    ]
     header = (
         "size",
         "tags",
@@ -761,7 +955,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, took: float)
         "median ms",
         "p90 ms",
         "p99 ms",
-        "unknown-buyer median ms",
+        "CPU median ms",
+        "unknown buyer median ms",
         "raw SQL median ms",
         "raw SQL p99 ms",
         "DB on disk",
@@ -770,29 +965,85 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, took: float)
     lines = [
         "# Lookup latency (SQLite)",
         "",
-        f"Measured {now_iso()} on {machine_line()}; {args.lookups:,} lookups per size after "
-        f"{args.warmup} warm-up lookups; warm OS page cache. "
-        f"Script: `bench/lookup_latency.py`, {took:.0f} s in all.",
+        f"Measured {payload['date']} on {machine_line(payload['machine'])}. "
+        f"{settings['lookups']:,} lookups per size after {settings['warmup']} warm-up lookups, "
+        f"in {settings['rounds']} rounds alternating between the sizes; page cache: "
+        f"{settings['page_cache']}; "
+        f"load average {payload['load_average']['start']} at the start, "
+        f"{payload['load_average']['end']} at the end. "
+        f"`bench/lookup_latency.py` took {payload['seconds']:.0f} s.",
         "",
         "`services.buyers.look_up_buyer` through `SqlUnitOfWork`, one unit of work per lookup "
-        "(as the API). Random existing buyers by email, platform id or both; half viewed by a "
-        "seller who tagged them; 5 % unknown buyers. Raw SQL is the same four statements "
-        "through bare sqlite3 (no hashing, no ORM).",
+        "(as the API does). Random existing buyers by email, platform id or both; half viewed by "
+        "a seller who tagged them; 5 % unknown buyers. *CPU* is the thread's CPU time per lookup "
+        "(less sensitive to other processes). *Raw SQL* is the lookup's four statements through "
+        "bare sqlite3: the database's own share.",
         "",
         markdown_table(header, rows),
         "",
+        *ratio_lines(results),
     ]
-    lines += ratio_lines(results)
+    if results:
+        largest = results[-1]
+        lines += [
+            "",
+            f"## Statements of one lookup ({largest['label']}; plans without ANALYZE, as deployed)",
+            "",
+            statements_table(largest["lookup_statements"]),
+        ]
+    probes = [r for r in results if r.get("write_probe")]
+    if probes:
+        lines += [
+            "",
+            "## Write path, for comparison (not a lookup)",
+            "",
+            "`resolve_buyers` + `store_tags` for one new tag on an existing buyer, as "
+            "`services.tags.add_tag` runs them (rolled back instead of committed): what keeping "
+            "the aggregates costs on write as the registry grows.",
+            "",
+            markdown_table(
+                ("size", "add_tag median ms", "slowest statement ms", "its plan"),
+                [
+                    (
+                        r["label"],
+                        f"{r['write_probe']['add_tag_uncommitted']['median']:.1f}",
+                        f"{slowest(r)['ms']:.1f}",
+                        "; ".join(slowest(r)["plan"]),
+                    )
+                    for r in probes
+                ],
+            ),
+            "",
+            f"Statements of the slowest add_tag at {probes[-1]['label']}:",
+            "",
+            statements_table(probes[-1]["write_probe"]["statements"]),
+        ]
     lines += ["", "## Space per table and index", ""]
     for r in results:
         objects = r["disk"]["objects"]
-        top = ", ".join(f"{k} {human_bytes(v)}" for k, v in list(objects.items())[:8])
+        top = ", ".join(f"{k} {human_bytes(v)}" for k, v in list(objects.items())[:9])
         lines.append(f"- {r['label']}: {top}")
-    if results:
-        lines += ["", "## Query plans (largest size)", ""]
-        for name, plan in results[-1]["raw_sql"]["plans"].items():
-            lines.append(f"- {name}: {'; '.join(plan)}")
     return "\n".join(lines)
+
+
+def slowest(result: dict[str, Any]) -> dict[str, Any]:
+    statements = result["write_probe"]["statements"]
+    return max(statements, key=lambda e: e["ms"]) if statements else {"ms": 0.0, "plan": []}
+
+
+def statements_table(statements: list[dict[str, Any]]) -> str:
+    return markdown_table(
+        ("ms", "statement", "plan"),
+        [
+            (
+                f"{e['ms']:.3f}",
+                f"`{e['sql']}`"
+                + (f" ({e['executemany_rows']} rows)" if e["executemany_rows"] else ""),
+                "; ".join(e["plan"]),
+            )
+            for e in statements
+        ],
+    )
 
 
 def ratio_lines(results: list[dict[str, Any]]) -> list[str]:
@@ -805,21 +1056,37 @@ def ratio_lines(results: list[dict[str, Any]]) -> list[str]:
         if r is base:
             continue
         ratio = r["lookup"]["all"]["median"] / base["lookup"]["all"]["median"]
-        raw = r["raw_sql"]["summary"]["median"] / base["raw_sql"]["summary"]["median"]
+        cpu = r["lookup"]["thread_cpu"]["median"] / base["lookup"]["thread_cpu"]["median"]
+        raw = r["raw_sql"]["median"] / base["raw_sql"]["median"]
+        paired = paired_ratio(r, base)
         verdict = "within" if ratio <= 1.5 else "OVER"
         lines.append(
-            f"- median({r['label']}) / median(10k) = **{ratio:.2f}x** ({verdict} the 1.5x target); "
+            f"- median({r['label']}) / median(10k) = **{ratio:.2f}x** ({verdict} the 1.5x "
+            f"target); median of the per-round ratios {paired:.2f}x; CPU time {cpu:.2f}x; "
             f"raw SQL {raw:.2f}x"
         )
     return lines
 
 
-def machine_line() -> str:
-    m = machine()
+def paired_ratio(result: dict[str, Any], base: dict[str, Any]) -> float:
+    """Median over rounds of median(size) / median(10k) in the same round: load that drifts
+    between rounds cancels out."""
+    pairs = zip(result["lookup"]["round_medians"], base["lookup"]["round_medians"], strict=False)
+    return statistics.median(a / b for a, b in pairs)
+
+
+def machine_line(m: dict[str, Any]) -> str:
     return (
         f"{m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
         f"SQLite {m['sqlite']}, SQLAlchemy {m['sqlalchemy']}"
     )
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -831,7 +1098,19 @@ def main() -> None:
         help="comma-separated, from 10k, 100k, 1M, 10M (default 10k,1M,10M)",
     )
     parser.add_argument("--lookups", type=int, default=2000, help="timed lookups per size")
-    parser.add_argument("--warmup", type=int, default=200, help="untimed lookups first")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed lookups per size first")
+    parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds (default 20)")
+    parser.add_argument(
+        "--write-probes",
+        type=int,
+        default=3,
+        help="uncommitted add_tag calls timed per size, for comparison (0: none)",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="do not read the database files into the page cache before timing",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -841,53 +1120,51 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    temporary = None
-    if args.data_dir is None:
-        temporary = tempfile.mkdtemp(prefix="buyerguard-bench-")
-        workdir = Path(temporary)
-    else:
-        workdir = args.data_dir
-        workdir.mkdir(parents=True, exist_ok=True)
-    results = []
+    load_start = load_average()
+    temporary = args.data_dir is None
+    workdir = Path(tempfile.mkdtemp(prefix="buyerguard-bench-")) if temporary else args.data_dir
+    workdir.mkdir(parents=True, exist_ok=True)
     try:
-        for label, n_tags in args.sizes:
-            results.append(run_size(label, n_tags, workdir, args))
-            if temporary is not None:
-                for done in workdir.glob(f"lookup-{label}.*"):
-                    done.unlink()
+        prepared = [(label, *prepare(label, n, workdir)) for label, n in args.sizes]
+        results = measure(prepared, args)
     finally:
-        if temporary is not None:
-            shutil.rmtree(temporary, ignore_errors=True)
-    took = time.perf_counter() - started
+        if temporary:
+            shutil.rmtree(workdir, ignore_errors=True)
 
-    ratios = {}
     by = {r["label"]: r for r in results}
-    if "10k" in by:
-        for r in results:
+    ratios = {}
+    for r in results:
+        if "10k" in by and r is not by["10k"]:
             ratios[f"median_{r['label']}_over_10k"] = round(
                 r["lookup"]["all"]["median"] / by["10k"]["lookup"]["all"]["median"], 3
             )
+            ratios[f"paired_{r['label']}_over_10k"] = round(paired_ratio(r, by["10k"]), 3)
     payload = {
         "benchmark": NAME,
         "date": now_iso(),
         "machine": machine(),
+        "source": source(),
         "settings": {
             "lookups": args.lookups,
             "warmup": args.warmup,
+            "rounds": args.rounds,
+            "write_probes": args.write_probes,
+            "page_cache": "not warmed (--cold)" if args.cold else "files read before timing",
             "seed": SEED,
             "now": NOW.isoformat(),
         },
-        "seconds": round(took, 1),
-        "peak_rss_mib": rss_mib()["peak_rss_mib"],
-        "ratios": ratios,
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_average": {"start": load_start, "end": load_average()},
+        "memory": rss_mib(),
         "target": "median(10M) / median(10k) <= 1.5",
+        "ratios": ratios,
         "sizes": results,
     }
-    markdown = report(results, args, took)
+    markdown = report(payload)
     json_path, md_path = write_results(NAME, payload, markdown)
     print()
     print(markdown)
-    print(f"\nwrote {json_path} and {md_path} ({took:.0f} s)")
+    print(f"\nwrote {json_path} and {md_path} ({payload['seconds']:.0f} s)")
 
 
 if __name__ == "__main__":
