@@ -58,7 +58,7 @@ def run_once(name: str, uow: UnitOfWork, *, settings: Settings, now: datetime) -
     return {job.name: job for job in all_jobs(settings)}[name].run(uow, now)
 
 
-def run_forever(uow: UnitOfWork, *, settings: Settings, tick: float = 30.0) -> None:
+def run_forever(uow: UnitOfWork, *, settings: Settings, tick: float = 5.0) -> None:
     """Run every job when it is due; a failing job is logged and tried again at its next turn."""
     jobs = all_jobs(settings)
     due = {job.name: datetime.now(UTC) for job in jobs}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
 
 from buyerguard import jobs as background
@@ -22,14 +24,31 @@ def init(settings: Settings) -> None:
 @click.command()
 @click.option("--host", default=None, help="Default: BUYERGUARD_HOST or 127.0.0.1.")
 @click.option("--port", default=None, type=int, help="Default: BUYERGUARD_PORT or 8000.")
+@click.option(
+    "--jobs/--no-jobs",
+    "with_jobs",
+    default=True,
+    show_default=True,
+    help="Also run the background jobs in this process (events, alerts, expiry, trust); "
+    "use --no-jobs when `buyerguard jobs run` runs elsewhere.",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None) -> None:
-    """Serve the API and the console (the database is upgraded first)."""
+def serve(settings: Settings, host: str | None, port: int | None, with_jobs: bool) -> None:
+    """Serve the API (the database is upgraded first), with the background jobs by default."""
     import uvicorn
 
     from buyerguard.web.app import create_app
 
     with opened(settings) as database:
+        if with_jobs:
+            runner = threading.Thread(
+                target=background.run_forever,
+                args=(SqlUnitOfWork(database.sessions),),
+                kwargs={"settings": settings},
+                name="buyerguard-jobs",
+                daemon=True,  # ends with the server
+            )
+            runner.start()
         app = create_app(settings, database=database)
         click.echo(
             f"serving on http://{host or settings.host}:{port or settings.port} (API docs at /docs)"
