@@ -12,6 +12,7 @@ from buyerguard.domain.imports import ImportRecord, parse_line
 from buyerguard.domain.sellers import Role, Seller, validate_seller_name
 from buyerguard.domain.tags import NewTag, TagSource
 from buyerguard.domain.trust import NEW_SELLER_TRUST
+from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import resolve_buyers
 from buyerguard.services.orders import PendingOrder, store_completed_orders
 from buyerguard.services.tags import PendingTag, store_tags
@@ -130,7 +131,14 @@ def _store(
         if r.type == "tag"
     ]
     stored_orders = store_completed_orders(uow, orders, now=now)
+    subscribers, before = risk_levels(uow, {t.buyer_id for t in tags}, now=now)
     stored_tags = store_tags(uow, tags, now=now, returning=False)
+    changes = [
+        TagChange(t.buyer_id, t.tag.seller_id, t.tag.reason)
+        for t, stored in zip(tags, stored_tags, strict=True)
+        if stored is not None
+    ]
+    alert_buyer_changes(uow, changes, subscribers=subscribers, before=before, now=now)
     result.completed_orders += sum(stored_orders)
     result.tags += sum(1 for t in stored_tags if t is not None)
     result.duplicates += stored_orders.count(False) + stored_tags.count(None)

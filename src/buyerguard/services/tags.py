@@ -10,6 +10,7 @@ from buyerguard.domain.errors import ConflictError
 from buyerguard.domain.identifiers import hash_identifiers
 from buyerguard.domain.orders import KnownOrder
 from buyerguard.domain.tags import NewTag, Tag, TagRecord, TagStatus, expiry_for
+from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
 from buyerguard.services.unit_of_work import UnitOfWork
 
@@ -77,11 +78,14 @@ def add_tag(
     identifiers = hash_identifiers(buyer, secret)
     with uow:
         (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+        subscribers, before = risk_levels(uow, [buyer_id], now=now)
         (tag_id,) = store_tags(uow, [PendingTag(buyer_id, tag)], now=now)
         if tag_id is None:
             raise TagExistsError(
                 f"you already have an active {tag.reason!r} tag on this buyer; retract it first"
             )
+        change = TagChange(buyer_id, tag.seller_id, tag.reason)
+        alert_buyer_changes(uow, [change], subscribers=subscribers, before=before, now=now)
         uow.commit()
     return tag_id
 

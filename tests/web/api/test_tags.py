@@ -79,3 +79,45 @@ def test_tags_are_paginated_newest_first(
     last = client.get(f"/v1/tags?limit=2&after={second['next_after']}", headers=auth).json()
     assert [t["id"] for t in last["tags"]] == ids[:1]
     assert last["next_after"] is None
+
+
+def test_a_manual_tag_flags_the_buyer_to_a_seller_with_an_open_order(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    watcher, tagger = new_seller(), new_seller(trust=0.9)
+    subscription = client.post(
+        "/v1/subscriptions",
+        json={"url": "https://hooks.example.com/f", "events": ["buyer.flagged"]},
+        headers=watcher,
+    ).json()
+    order = {
+        "ref": "W-9",
+        "amount": 20.0,
+        "currency": "EUR",
+        "payment_method": "prepaid",
+        "ship_to": {"country": "DE"},
+    }
+    assert (
+        client.post(
+            "/v1/screenings", json={"order": order, "buyer": BUYER}, headers=watcher
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/v1/tags", json={"buyer": BUYER, "reason": "extortion"}, headers=tagger
+        ).status_code
+        == 201
+    )
+    deliveries = client.get(
+        f"/v1/subscriptions/{subscription['id']}/deliveries", headers=watcher
+    ).json()
+    assert [d["event"] for d in deliveries["deliveries"]] == ["buyer.flagged"]
+    untouched = client.post(
+        "/v1/tags",
+        json={"buyer": {"email": "other@example.com"}, "reason": "other"},
+        headers=tagger,
+    )
+    assert untouched.status_code == 201
+    again = client.get(f"/v1/subscriptions/{subscription['id']}/deliveries", headers=watcher).json()
+    assert len(again["deliveries"]) == 1
