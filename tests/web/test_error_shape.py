@@ -103,3 +103,13 @@ def test_admin_only_route_is_403_for_a_seller(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
     assert_error(client.get("/v1/sellers", headers=new_seller()), 403, "permission_denied")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/tags/7729281226841446678528", "/v1/tags?after=33444251060523335680", "/v1/screenings/0"],
+)
+def test_ids_out_of_range_are_422_not_an_overflow(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], path: str
+) -> None:
+    assert_error(client.get(path, headers=new_seller()), 422, "invalid_request")

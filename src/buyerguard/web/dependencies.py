@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from buyerguard.domain.errors import AuthenticationError, PermissionDeniedError
 from buyerguard.domain.sellers import Seller
@@ -61,3 +61,11 @@ def get_admin(seller: CurrentSeller) -> Seller:
 
 
 CurrentAdmin = Annotated[Seller, Depends(get_admin)]
+
+
+# Ids are 64-bit in the database: a larger number is a 422 here, not an overflow below.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+After = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="The `next_after` of the previous page.")
+]

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from buyerguard.services import lists
 from buyerguard.web.api.schemas import BuyerIn
-from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/lists", tags=["lists"], responses=ERROR_RESPONSES)
@@ -70,7 +70,7 @@ def list_entries(list_name: str, seller: CurrentSeller, uow: UnitOfWorkDep) -> l
 
 @router.delete("/{list_name}/entries/{entry_id}", status_code=204)
 def remove_entry(
-    list_name: str, entry_id: int, seller: CurrentSeller, uow: UnitOfWorkDep
+    list_name: str, entry_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep
 ) -> Response:
     lists.remove_entry(uow, list_name, entry_id, seller_id=seller.id)
     return Response(status_code=204)

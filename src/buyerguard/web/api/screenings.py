@@ -13,7 +13,7 @@ from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.screening import Order
 from buyerguard.services import screening
 from buyerguard.web.api.schemas import RiskOut, ScreeningIn, ScreeningLogOut, ScreeningOut
-from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/screenings", tags=["screenings"], responses=ERROR_RESPONSES)
@@ -110,9 +110,7 @@ def list_screenings(
     decision: Annotated[Decision | None, Query()] = None,
     since: Annotated[AwareDatetime | None, Query()] = None,
     until: Annotated[AwareDatetime | None, Query()] = None,
-    after: Annotated[
-        int | None, Query(description="The `next_after` of the previous page.")
-    ] = None,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ScreeningPage:
     """Your decision log, newest first, filtered by decision and time."""
@@ -132,5 +130,5 @@ def list_screenings(
 
 
 @router.get("/{screening_id}", response_model=ScreeningLogOut)
-def get_screening(screening_id: int, seller: CurrentSeller, uow: UnitOfWorkDep) -> ScreeningLogOut:
+def get_screening(screening_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep) -> ScreeningLogOut:
     return ScreeningLogOut.of(screening.get_screening(uow, screening_id, seller_id=seller.id))

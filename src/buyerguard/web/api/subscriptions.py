@@ -14,7 +14,7 @@ from buyerguard.web.api.event_schemas import (
     SubscriptionIn,
     SubscriptionOut,
 )
-from buyerguard.web.dependencies import CurrentSeller, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import After, CurrentSeller, Id, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"], responses=ERROR_RESPONSES)
@@ -43,7 +43,7 @@ def list_subscriptions(seller: CurrentSeller, uow: UnitOfWorkDep) -> list[Subscr
 
 
 @router.delete("/{subscription_id}", status_code=204)
-def unsubscribe(subscription_id: int, seller: CurrentSeller, uow: UnitOfWorkDep) -> Response:
+def unsubscribe(subscription_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep) -> Response:
     """Stop it; deliveries not yet sent are cancelled."""
     alerts.unsubscribe(uow, subscription_id, seller_id=seller.id, now=utc_now())
     return Response(status_code=204)
@@ -51,10 +51,10 @@ def unsubscribe(subscription_id: int, seller: CurrentSeller, uow: UnitOfWorkDep)
 
 @router.get("/{subscription_id}/deliveries", response_model=DeliveryPage)
 def list_deliveries(
-    subscription_id: int,
+    subscription_id: Id,
     seller: CurrentSeller,
     uow: UnitOfWorkDep,
-    after: Annotated[int | None, Query(description="`next_after` of the previous page.")] = None,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryPage:
     """The delivery log, newest first: status, attempts, the last HTTP status and error."""
@@ -73,7 +73,7 @@ def list_deliveries(
     response_model=DeliveryOut,
 )
 def replay(
-    subscription_id: int, delivery_id: int, seller: CurrentSeller, uow: UnitOfWorkDep
+    subscription_id: Id, delivery_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep
 ) -> DeliveryOut:
     """Send a delivery again, with the same body and id, at the next `deliver-alerts` run."""
     delivery = alerts.replay_delivery(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from buyerguard.domain.tags import NewTag
 from buyerguard.services import tags
 from buyerguard.web.api.schemas import TagCreated, TagIn, TagOut, TagPage
-from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/tags", tags=["tags"], responses=ERROR_RESPONSES)
@@ -29,9 +29,7 @@ def create_tag(
 def list_tags(
     seller: CurrentSeller,
     uow: UnitOfWorkDep,
-    after: Annotated[
-        int | None, Query(description="The `next_after` of the previous page.")
-    ] = None,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TagPage:
     """Your own tags, newest first."""
@@ -43,12 +41,12 @@ def list_tags(
 
 
 @router.get("/{tag_id}", response_model=TagOut)
-def get_tag(tag_id: int, seller: CurrentSeller, uow: UnitOfWorkDep) -> TagOut:
+def get_tag(tag_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep) -> TagOut:
     return TagOut.of(tags.get_tag(uow, tag_id, seller_id=seller.id))
 
 
 @router.delete("/{tag_id}", status_code=204)
-def retract_tag(tag_id: int, seller: CurrentSeller, uow: UnitOfWorkDep) -> Response:
+def retract_tag(tag_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep) -> Response:
     """Retract one of your tags; it stops counting at once."""
     tags.retract_tag(uow, tag_id, seller_id=seller.id, now=utc_now())
     return Response(status_code=204)
