@@ -7,7 +7,6 @@ outside the database, so a stolen database reveals no email, phone or platform i
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -129,7 +128,8 @@ def parse_identifiers(raw: Mapping[str, object]) -> tuple[Identifier, ...]:
 
 def hash_identifier(identifier: Identifier, secret: bytes) -> HashedIdentifier:
     message = f"{identifier.kind.value}:{identifier.value}".encode()
-    digest = hmac.new(secret, message, hashlib.sha256).hexdigest()
+    # The one-shot form runs in C: a bulk import hashes two or three identifiers per line.
+    digest = hmac.digest(secret, message, "sha256").hex()
     return HashedIdentifier(identifier.kind, digest)
 
 
