@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert, select, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from buyerguard.domain.alerts import (
@@ -59,6 +59,18 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(MAX_ERROR_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+LIVE_SUBSCRIPTIONS = select(
+    SubscriptionRow.id,
+    SubscriptionRow.seller_id,
+    SubscriptionRow.url,
+    SubscriptionRow.kinds,
+    SubscriptionRow.created_at,
+).where(
+    SubscriptionRow.seller_id.in_(bindparam("sellers", expanding=True)),
+    SubscriptionRow.deleted_at.is_(None),
+)
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
@@ -125,15 +137,17 @@ class SqlSubscriptionRepository:
         )
 
     def matching(self, seller_ids: Iterable[int], kind: str) -> list[Subscription]:
-        """The live subscriptions of these sellers that asked for `kind`."""
+        """The live subscriptions of these sellers that asked for `kind`. Every screening asks,
+        so the statement is built once and read as plain rows."""
         found: list[Subscription] = []
+        connection = self.session.connection()
         for chunk in batched(set(seller_ids)):
-            rows = self.session.scalars(
-                select(SubscriptionRow).where(
-                    SubscriptionRow.seller_id.in_(chunk), SubscriptionRow.deleted_at.is_(None)
-                )
+            rows = connection.execute(LIVE_SUBSCRIPTIONS, {"sellers": chunk})
+            found.extend(
+                Subscription(r.id, r.seller_id, r.url, tuple(r.kinds.split(",")), r.created_at)
+                for r in rows
+                if kind in r.kinds.split(",")
             )
-            found.extend(_subscription(row) for row in rows if kind in row.kinds.split(","))
         return found
 
     def subscribers(self, kind: str) -> set[int]:
