@@ -751,16 +751,32 @@ def _current(path: Path) -> bool:
         database.dispose()
 
 
+def _active_tags(path: Path) -> int:
+    """Changed since the build only if something else wrote to the registry (a server running
+    its background jobs, for one): then it is rebuilt."""
+    con = sqlite3.connect(path)
+    try:
+        return int(con.execute("SELECT COUNT(*) FROM tags WHERE status = 'active'").fetchone()[0])
+    finally:
+        con.close()
+
+
 def prepare(label: str, workdir: Path) -> Registry:
     """The registry of this size under workdir: built, or reused when built by this format from
-    the same seed and at the current schema; reset to its state after building, then checked."""
+    the same seed, at the current schema and with its tags untouched; reset to its state after
+    building, then checked."""
     n_tags = SIZES[label]
     data_dir = workdir / f"screening-{label}"
     path, meta_path = data_dir / DB_FILE, data_dir / META_FILE
     progress = Progress(label)
     print(f"== {label}: {n_tags:,} tags in {data_dir}", flush=True)
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and path.exists() else None
-    if meta is not None and meta.get("format") == FORMAT_VERSION and _current(path):
+    if (
+        meta is not None
+        and meta.get("format") == FORMAT_VERSION
+        and _current(path)
+        and _active_tags(path) == meta["active_tags"]
+    ):
         progress.step(f"reusing the registry built in {meta['build_s']} s")
         registry = Registry(label, data_dir, meta)
         reset(registry)

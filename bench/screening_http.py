@@ -3,13 +3,15 @@
 The real server runs in a subprocess on 127.0.0.1 with a prepared SQLite registry (default 1M tags,
 bench/_screening_setup.py) as its data directory, in these set-ups (`--modes`):
 
-- `serve`: `buyerguard serve`, exactly as shipped (one uvicorn process, uvloop + httptools; the
-  sync routes and dependencies run in its thread pool);
+- `serve`: `buyerguard serve --no-jobs`, as shipped (one uvicorn process, uvloop + httptools;
+  the sync routes and dependencies run in its thread pool; the background jobs, which `serve`
+  runs by default, left out so that they neither take CPU nor write to the registry);
 - `workers2`: the shipped app in `uvicorn --factory --workers 2` (bench/_screening_app.py), one
   process per core;
 - `app_fast:1`, `app_fast:2`: what-if, NOT shipped: the same app with the web-layer changes
-  suggested for the request path (bench/_screening_app_fast.py: dependencies that do no I/O as
-  `async def`, the API key -> seller lookup cached for 30 s), in 1 or 2 workers.
+  suggested for the request path (bench/_screening_app_fast.py: the API key -> seller lookup
+  cached for 30 s, and dependencies that do no I/O as `async def`, which src/ has done since
+  commit 6a2b38b), in 1 or 2 workers.
 
 The load generator is `wrk` (C, closed loop; apt-get install wrk) on the same 2-core machine, with a
 Lua script that POSTs `/v1/screenings` with the screening seller's API key, a unique order ref per
@@ -176,6 +178,14 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+def serve_has_jobs() -> bool:
+    """Whether `buyerguard serve` has the --jobs/--no-jobs option."""
+    result = subprocess.run(
+        [str(VENV_BIN / "buyerguard"), "serve", "--help"], capture_output=True, text=True
+    )
+    return "--no-jobs" in result.stdout
+
+
 def parse_mode(mode: str) -> tuple[str, int]:
     """`workersN` is the shipped app in N uvicorn workers; `FACTORY:N` any factory of
     bench/_screening_app.py (the what-if experiments) in N workers."""
@@ -188,12 +198,12 @@ def parse_mode(mode: str) -> tuple[str, int]:
 
 
 FACTORIES = {"app": "_screening_app:app", "app_fast": "_screening_app_fast:app"}
-WHAT_IF = {"app_fast": "what-if: async dependencies + cached API key"}
+WHAT_IF = {"app_fast": "what-if: API key -> seller cached 30 s"}
 
 
 def describe(mode: str) -> str:
     if mode == "serve":
-        return "shipped: `buyerguard serve` (1 process)"
+        return "shipped: `buyerguard serve --no-jobs` (1 process)"
     factory, workers = parse_mode(mode)
     what = "shipped app" if factory == "app" else WHAT_IF[factory]
     return f"{what}, {workers} uvicorn worker{'s' * (workers > 1)}"
@@ -212,6 +222,10 @@ class Server:
         env.pop("BUYERGUARD_DATABASE_URL", None)
         if mode == "serve":
             command = [str(VENV_BIN / "buyerguard"), "serve", "--port", str(port)]
+            if serve_has_jobs():
+                # The background jobs would run in this process too (and write to the registry);
+                # the uvicorn modes run none, and a deployment can run them elsewhere.
+                command.append("--no-jobs")
         else:
             factory, workers = parse_mode(mode)
             command = [str(VENV_BIN / "uvicorn"), "--app-dir", str(BENCH), "--factory"]
@@ -400,7 +414,12 @@ def pyspy(
     out.write_text(text)
     raw.unlink()
     shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out
-    return {"file": str(shown), "split_percent": split}
+    return {"file": str(shown), "split_percent": split, "samples": samples_in(text)}
+
+
+def samples_in(text: str) -> int:
+    first = text.split("\n", 1)[0]
+    return int(first.rsplit(" ", 1)[-1]) if first.rsplit(" ", 1)[-1].isdigit() else 0
 
 
 # Sub-parts of a screening, by the innermost library frames of a sample inside screen_order.
@@ -821,7 +840,11 @@ def report(payload: dict[str, Any]) -> str:
             "",
         ]
         for m in profiles:
-            lines.append(f"- {m['mode']}: `{m['profile']['file']}`")
+            samples = m["profile"].get("samples", 0)
+            lines.append(f"- {m['mode']}: `{m['profile']['file']}` ({samples} samples)")
+            if samples < 100:
+                lines.append("    - too few samples to split (the sampled worker was idle)")
+                continue
             lines += [f"    - {v:.1f} % {k}" for k, v in m["profile"]["split_percent"].items()]
     lines += ["", "Per phase:", ""]
     lines.append(
