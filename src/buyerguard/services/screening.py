@@ -46,7 +46,7 @@ def _screen(
     (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
     stats = uow.stats.get(buyer_id) or EMPTY_STATS
     risk = score(stats.evidence(), now=now)
-    mine = frozenset(t.reason for t in uow.tags.list_for_buyer_by_seller(buyer_id, seller_id))
+    mine = uow.tags.own_reasons(buyer_id, seller_id)
     lists = uow.lists.names_for(seller_id, buyer_id, now=now)
     facts = build_facts(stats, risk, mine=mine, lists=lists, order=order, now=now)
     policy = policy_in_force(uow, seller_id)

@@ -223,6 +223,12 @@ class SqlTagRepository:
         rows = self.session.connection().execute(sql.OWN_ACTIVE_TAGS, params)
         return [_tag(r) for r in rows]
 
+    def own_reasons(self, buyer_id: int, seller_id: int) -> frozenset[str]:
+        params = {"buyer": buyer_id, "seller": seller_id}
+        return frozenset(
+            self.session.connection().execute(sql.OWN_ACTIVE_REASONS, params).scalars()
+        )
+
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
         found: dict[int, list[TagFacts]] = {}
         columns = (t.TagRow.buyer_id, t.TagRow.seller_id, t.TagRow.reason, t.TagRow.order_backed)

@@ -51,6 +51,11 @@ OWN_ACTIVE_TAGS = (
     )
     .order_by(TG.id)
 )
+OWN_ACTIVE_REASONS = select(TG.reason).where(
+    TG.buyer_id == bindparam("buyer"),
+    TG.seller_id == bindparam("seller"),
+    TG.status == TagStatus.ACTIVE.value,
+)
 LIST_NAMES = select(LE.list_name).where(
     LE.buyer_id == bindparam("buyer"),
     LE.seller_id == bindparam("seller"),
