@@ -1,0 +1,42 @@
+"""The hot and write paths read tags by buyer: a plan that walks every active tag must not return.
+
+SQLite keeps no statistics here, so an index that merely matches `status = 'active'` would win the
+planner and turn each write into a scan of the registry. Plans, not timings, are checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from buyerguard.domain.tags import TagStatus
+from buyerguard.storage import statements as sql
+from buyerguard.storage import tables as t
+from buyerguard.storage.database import open_database
+from buyerguard.storage.schema import upgrade
+
+ACTIVE = TagStatus.ACTIVE.value
+QUERIES = {
+    "tags of buyers": select(t.TagRow.seller_id).where(
+        t.TagRow.buyer_id.in_([1, 2, 3]), t.TagRow.status == ACTIVE
+    ),
+    "own active tags": sql.OWN_ACTIVE_TAGS.params(buyer=1, seller=2),
+    "own active reasons": sql.OWN_ACTIVE_REASONS.params(buyer=1, seller=2),
+    "one order": sql.ONE_ORDER.params(seller=1, ref="x"),
+    "buyer by digest": sql.FIND_BUYERS.params(digests=["a", "b"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_reads_by_buyer_use_an_index_that_starts_with_it(tmp_path: Path, name: str) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'plans.db'}")
+    upgrade(database)
+    statement = QUERIES[name].compile(database.engine, compile_kwargs={"literal_binds": True})
+    with database.engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}")]
+    database.dispose()
+    assert plan
+    assert all(step.startswith("SEARCH") for step in plan), plan
+    assert not any("status=?" in step and "buyer_id" not in step for step in plan), plan
