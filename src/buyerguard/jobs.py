@@ -40,18 +40,21 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+PURGE_OLD_SCREENINGS = "purge-old-screenings"  # its retention comes from the settings
+
+
 def all_jobs(settings: Settings) -> tuple[Job, ...]:
     """The table, plus the jobs whose behaviour a setting decides."""
     retention = timedelta(days=settings.screening_retention_days)
     purge = Job(
-        "purge-old-screenings",
+        PURGE_OLD_SCREENINGS,
         timedelta(days=1),
         lambda uow, now: screening.purge_old_screenings(uow, before=now - retention),
     )
     return (*JOBS, purge)
 
 
-JOB_NAMES = (*(job.name for job in JOBS), "purge-old-screenings")
+JOB_NAMES = (*(job.name for job in JOBS), PURGE_OLD_SCREENINGS)
 
 
 def run_once(name: str, uow: UnitOfWork, *, settings: Settings, now: datetime) -> object:

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select
+from sqlalchemy import Table, and_, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import NotFoundError
@@ -232,9 +232,3 @@ class SqlScreeningRepository:
             delete(t.ScreeningRow).where(t.ScreeningRow.created_at < before)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]  # DML results carry rowcount
-
-    def count(self, seller_id: int) -> int:
-        return int(
-            self.session.scalar(select(func.count()).where(t.ScreeningRow.seller_id == seller_id))
-            or 0
-        )

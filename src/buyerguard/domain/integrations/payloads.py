@@ -137,6 +137,14 @@ def unwrap(payload: Mapping[str, object], key: str) -> JsonObject:
     return JsonObject(payload)
 
 
+def topic_header(headers: Mapping[str, str], name: str) -> str:
+    """The topic a provider sends in a header (Shopify, WooCommerce); required."""
+    topic = headers.get(name, "").strip()
+    if not topic:
+        raise PayloadError(name, "header is required")
+    return topic
+
+
 def require_topic(provider: str, topic: str, topics: Iterable[str]) -> None:
     handled = tuple(topics)
     if topic not in handled:

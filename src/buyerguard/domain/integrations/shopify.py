@@ -13,13 +13,13 @@ from datetime import datetime
 from buyerguard.domain.events import Event, is_fraud_reason
 from buyerguard.domain.integrations.payloads import (
     JsonObject,
-    PayloadError,
     address_line,
     checked,
     claim_event,
     identifiers,
     money,
     require_topic,
+    topic_header,
     unwrap,
 )
 from buyerguard.domain.integrations.signatures import verify_base64_hmac
@@ -52,10 +52,7 @@ def verify(
 
 
 def topic_from_headers(headers: Mapping[str, str], payload: Mapping[str, object]) -> str:
-    topic = headers.get(TOPIC_HEADER, "").strip()
-    if not topic:
-        raise PayloadError(TOPIC_HEADER, "header is required")
-    return topic
+    return topic_header(headers, TOPIC_HEADER)
 
 
 def _to_events(payload: Mapping[str, object], topic: str) -> list[Event]:

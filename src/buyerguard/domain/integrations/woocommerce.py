@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from buyerguard.domain.events import Event
 from buyerguard.domain.integrations.payloads import (
     JsonObject,
-    PayloadError,
     address_line,
     checked,
     identifiers,
     money,
     require_topic,
+    topic_header,
     unwrap,
 )
 from buyerguard.domain.integrations.signatures import verify_base64_hmac
@@ -43,10 +43,7 @@ def verify(
 
 
 def topic_from_headers(headers: Mapping[str, str], payload: Mapping[str, object]) -> str:
-    topic = headers.get(TOPIC_HEADER, "").strip()
-    if not topic:
-        raise PayloadError(TOPIC_HEADER, "header is required")
-    return topic
+    return topic_header(headers, TOPIC_HEADER)
 
 
 def _to_events(payload: Mapping[str, object], topic: str) -> list[Event]:

@@ -195,15 +195,6 @@ class SellerOut(BaseModel):
         )
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorOut(BaseModel):
-    error: ErrorDetail
-
-
 class ShipToIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
