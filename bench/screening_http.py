@@ -492,7 +492,7 @@ async def _over_asgi(
 ) -> dict[str, float]:
     """CPU ms per request of /healthz, of /healthz as `async def`, and of a screening, through
     ASGI in this process."""
-    import httpx
+    import httpx2 as httpx
 
     async def timed(send: Any, items: list[Any]) -> float:
         started = time.process_time()

@@ -22,9 +22,9 @@ QUERIES = {
     "tags of buyers": select(t.TagRow.seller_id).where(
         t.TagRow.buyer_id.in_([1, 2, 3]), t.TagRow.status == ACTIVE
     ),
-    "own active tags": sql.OWN_ACTIVE_TAGS.params(buyer=1, seller=2),
-    "own active reasons": sql.OWN_ACTIVE_REASONS.params(buyer=1, seller=2),
-    "one order": sql.ONE_ORDER.params(seller=1, ref="x"),
+    "own active tags": sql.OWN_ACTIVE_TAGS.statement.params(buyer=1, seller=2),
+    "own active reasons": sql.OWN_ACTIVE_REASONS.statement.params(buyer=1, seller=2),
+    "one order": sql.ONE_ORDER.statement.params(seller=1, ref="x"),
     "buyer by digest": sql.FIND_BUYERS.params(digests=["a", "b"]),
 }
 

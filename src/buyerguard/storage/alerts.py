@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -20,6 +21,7 @@ from buyerguard.domain.alerts import (
     Subscription,
     SubscriptionNotFoundError,
 )
+from buyerguard.storage.prepared import Prepared
 from buyerguard.storage.repositories import batched
 from buyerguard.storage.tables import Base, Id, UtcDateTime
 
@@ -70,6 +72,11 @@ LIVE_SUBSCRIPTIONS = select(
 ).where(
     SubscriptionRow.seller_id.in_(bindparam("sellers", expanding=True)),
     SubscriptionRow.deleted_at.is_(None),
+)
+SELLER_SUBSCRIPTIONS = Prepared(
+    select(*LIVE_SUBSCRIPTIONS.selected_columns).where(
+        SubscriptionRow.seller_id == bindparam("seller"), SubscriptionRow.deleted_at.is_(None)
+    )
 )
 
 
@@ -139,16 +146,22 @@ class SqlSubscriptionRepository:
     def matching(self, seller_ids: Iterable[int], kind: str) -> list[Subscription]:
         """The live subscriptions of these sellers that asked for `kind`. Every screening asks,
         so the statement is built once and read as plain rows."""
-        found: list[Subscription] = []
-        connection = self.session.connection()
-        for chunk in batched(set(seller_ids)):
-            rows = connection.execute(LIVE_SUBSCRIPTIONS, {"sellers": chunk})
-            found.extend(
-                Subscription(r.id, r.seller_id, r.url, tuple(r.kinds.split(",")), r.created_at)
-                for r in rows
-                if kind in r.kinds.split(",")
-            )
-        return found
+        wanted = set(seller_ids)
+        if len(wanted) == 1:  # a screening's seller: the prepared statement
+            (seller,) = wanted
+            rows: list[Any] = SELLER_SUBSCRIPTIONS.rows(self.session, {"seller": seller})
+        else:
+            connection = self.session.connection()
+            rows = [
+                row
+                for chunk in batched(wanted)
+                for row in connection.execute(LIVE_SUBSCRIPTIONS, {"sellers": chunk})
+            ]
+        return [
+            Subscription(r.id, r.seller_id, r.url, tuple(r.kinds.split(",")), r.created_at)
+            for r in rows
+            if kind in r.kinds.split(",")
+        ]
 
     def subscribers(self, kind: str) -> set[int]:
         """Every seller with a live subscription to `kind` (few: only those who set one up)."""

@@ -77,7 +77,7 @@ class SqlSellerRepository:
         return None if row is None else _seller(row)
 
     def find_by_key_hash(self, key_hash: str) -> Seller | None:
-        row = self.session.connection().execute(sql.SELLER_BY_KEY, {"key_hash": key_hash}).first()
+        row = sql.SELLER_BY_KEY.first(self.session, {"key_hash": key_hash})
         return None if row is None else _seller(row)
 
     def add_api_key(self, seller_id: int, key_hash: str, *, now: datetime) -> None:
@@ -111,9 +111,15 @@ class SqlBuyerRepository:
         self.session = session
 
     def find_buyers(self, digests: Iterable[str]) -> dict[str, int]:
+        wanted = list(digests)
+        if not wanted:
+            return {}
+        if len(wanted) <= sql.FEW_DIGESTS:  # a request's buyer: the prepared statement
+            params = {f"d{i}": digest for i, digest in enumerate(wanted)}
+            return dict(sql.find_few_buyers(len(wanted)).rows(self.session, params))
         found: dict[str, int] = {}
         connection = self.session.connection()
-        for chunk in batched(digests):
+        for chunk in batched(wanted):
             rows = connection.execute(sql.FIND_BUYERS, {"digests": chunk})
             found.update((digest, buyer) for digest, buyer in rows)
         return found
@@ -220,14 +226,11 @@ class SqlTagRepository:
 
     def list_for_buyer_by_seller(self, buyer_id: int, seller_id: int) -> list[Tag]:
         params = {"buyer": buyer_id, "seller": seller_id}
-        rows = self.session.connection().execute(sql.OWN_ACTIVE_TAGS, params)
-        return [_tag(r) for r in rows]
+        return [_tag(r) for r in sql.OWN_ACTIVE_TAGS.rows(self.session, params)]
 
     def own_reasons(self, buyer_id: int, seller_id: int) -> frozenset[str]:
         params = {"buyer": buyer_id, "seller": seller_id}
-        return frozenset(
-            self.session.connection().execute(sql.OWN_ACTIVE_REASONS, params).scalars()
-        )
+        return frozenset(sql.OWN_ACTIVE_REASONS.scalars(self.session, params))
 
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
         found: dict[int, list[TagFacts]] = {}
@@ -282,7 +285,7 @@ class SqlOrderRepository:
         if len(wanted) == 1:  # a screening's one order: the prebuilt statement
             ((seller_id, ref),) = wanted
             params = {"seller": seller_id, "ref": ref}
-            row = self.session.connection().execute(sql.ONE_ORDER, params).first()
+            row = sql.ONE_ORDER.first(self.session, params)
             return {} if row is None else {(seller_id, ref): KnownOrder(*row)}
         found: dict[tuple[int, str], KnownOrder] = {}
         o = t.OrderRow
@@ -298,21 +301,21 @@ class SqlOrderRepository:
         return found
 
     def add_many(self, rows: Sequence[OrderRecord]) -> None:
-        if rows:
-            self.session.connection().execute(
-                sql.INSERT_ORDER,
-                [
-                    {
-                        "seller_id": r.seller_id,
-                        "buyer_id": r.buyer_id,
-                        "order_ref": r.order_ref,
-                        "completed": r.completed,
-                        "created_at": r.at,
-                        "completed_at": r.at if r.completed else None,
-                    }
-                    for r in rows
-                ],
-            )
+        values = [
+            {
+                "seller_id": r.seller_id,
+                "buyer_id": r.buyer_id,
+                "order_ref": r.order_ref,
+                "completed": r.completed,
+                "created_at": r.at,
+                "completed_at": r.at if r.completed else None,
+            }
+            for r in rows
+        ]
+        if len(values) == 1:  # a screening's order: the prepared statement
+            sql.INSERT_ONE_ORDER.run(self.session, values[0])
+        elif values:
+            self.session.connection().execute(sql.INSERT_ORDER, values)
 
     def complete(self, seller_id: int, order_ref: str, *, at: datetime) -> None:
         self.session.execute(
@@ -339,12 +342,14 @@ class SqlStatsRepository:
         self.session = session
 
     def get(self, buyer_id: int) -> BuyerStats | None:
-        connection = self.session.connection()
-        row = connection.execute(sql.BUYER_STATS, {"buyer": buyer_id}).first()
+        row = sql.BUYER_STATS.first(self.session, {"buyer": buyer_id})
         if row is None:
             return None
-        reasons = connection.execute(sql.REASON_STATS, {"buyer": buyer_id})
-        return BuyerStats(*row, reasons=tuple(ReasonStats(*r) for r in reasons))
+        reasons = sql.REASON_STATS.rows(self.session, {"buyer": buyer_id})
+        reporters, clean, weight, first, last = row
+        return BuyerStats(
+            reporters, clean, weight, first, last, tuple(ReasonStats(*r) for r in reasons)
+        )
 
     def replace(self, stats: Mapping[int, BuyerStats]) -> None:
         for chunk in batched(stats):

@@ -24,9 +24,14 @@ from buyerguard.domain.screening import (
 from buyerguard.domain.tags import TagStatus
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
+from buyerguard.storage.prepared import Prepared
 
 MISCONDUCT = [r.code for r in REASONS if r.misconduct]
-INSERT_SCREENING = insert(cast(Table, t.ScreeningRow.__table__))
+SCREENINGS = cast(Table, t.ScreeningRow.__table__)
+INSERT_SCREENING = Prepared(
+    insert(SCREENINGS).returning(SCREENINGS.c.id),
+    column_keys=[c.key for c in SCREENINGS.columns if c.key != "id"],
+)
 
 
 class ScreeningNotFoundError(NotFoundError):
@@ -42,7 +47,7 @@ class SqlPolicyRepository:
         self.session = session
 
     def latest(self, seller_id: int) -> tuple[int, str] | None:
-        row = self.session.connection().execute(sql.LATEST_POLICY, {"seller": seller_id}).first()
+        row = sql.LATEST_POLICY.first(self.session, {"seller": seller_id})
         return None if row is None else (row.version, row.source)
 
     def add(self, seller_id: int, source: str, *, now: datetime) -> int:
@@ -65,7 +70,7 @@ class SqlListRepository:
 
     def names_for(self, seller_id: int, buyer_id: int, *, now: datetime) -> frozenset[str]:
         params = {"buyer": buyer_id, "seller": seller_id, "now": now}
-        return frozenset(self.session.connection().execute(sql.LIST_NAMES, params).scalars())
+        return frozenset(sql.LIST_NAMES.scalars(self.session, params))
 
     def put(self, seller_id: int, entry: ListEntry) -> int:
         """Add the entry, or replace the note and expiry of the one already there."""
@@ -167,8 +172,8 @@ class SqlScreeningRepository:
             "reasons": json.dumps([r.__dict__ for r in screening.reasons], default=str),
             "created_at": screening.created_at,
         }
-        result = self.session.connection().execute(INSERT_SCREENING, values)
-        return int(result.inserted_primary_key[0])  # type: ignore[index]  # one row, one key
+        (row,) = INSERT_SCREENING.rows(self.session, values)
+        return int(row.id)
 
     def get(self, seller_id: int, screening_id: int) -> LoggedScreening:
         row = self.session.get(t.ScreeningRow, screening_id)

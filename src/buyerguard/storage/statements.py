@@ -1,17 +1,20 @@
 """The statements of the hot path (lookups, screenings, authentication), built once at import.
 
-They run on the session's Core connection and return plain rows: the ORM's per-call statement
-construction and object loading cost several times what SQLite needs to answer them.
+They run as `Prepared` statements on the session's connection and return plain named tuples: the
+ORM's statement construction and object loading, and Core's execution machinery, cost several
+times what the database needs to answer them.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, or_, select
 
 from buyerguard.domain.tags import TagStatus
 from buyerguard.storage import tables as t
+from buyerguard.storage.prepared import Prepared
 
 BI, BS, RS, TG = t.BuyerIdentifierRow, t.BuyerStatsRow, t.BuyerReasonStatsRow, t.TagRow
 LE, PO, OR, SE, AK = t.ListEntryRow, t.PolicyRow, t.OrderRow, t.SellerRow, t.ApiKeyRow
@@ -19,16 +22,31 @@ LE, PO, OR, SE, AK = t.ListEntryRow, t.PolicyRow, t.OrderRow, t.SellerRow, t.Api
 FIND_BUYERS = select(BI.digest, BI.buyer_id).where(
     BI.digest.in_(bindparam("digests", expanding=True))
 )
-BUYER_STATS = select(
-    BS.distinct_reporters,
-    BS.clean_sellers,
-    BS.clean_weight,
-    BS.first_reported_at,
-    BS.last_reported_at,
-).where(BS.buyer_id == bindparam("buyer"))
-REASON_STATS = select(
-    RS.reason, RS.sellers, RS.order_backed, RS.anchored_weight, RS.first_at, RS.last_at
-).where(RS.buyer_id == bindparam("buyer"))
+FEW_DIGESTS = 8
+
+
+@cache
+def find_few_buyers(count: int) -> Prepared:
+    """FIND_BUYERS for `count` digests (a request names a buyer by a few identifiers)."""
+    digests = [bindparam(f"d{i}", type_=BI.digest.type) for i in range(count)]
+    # Equalities, not IN: an IN list of parameters compiles to one expanding parameter.
+    return Prepared(select(BI.digest, BI.buyer_id).where(or_(*(BI.digest == d for d in digests))))
+
+
+BUYER_STATS = Prepared(
+    select(
+        BS.distinct_reporters,
+        BS.clean_sellers,
+        BS.clean_weight,
+        BS.first_reported_at,
+        BS.last_reported_at,
+    ).where(BS.buyer_id == bindparam("buyer"))
+)
+REASON_STATS = Prepared(
+    select(
+        RS.reason, RS.sellers, RS.order_backed, RS.anchored_weight, RS.first_at, RS.last_at
+    ).where(RS.buyer_id == bindparam("buyer"))
+)
 TAG_COLUMNS = (
     TG.id,
     TG.seller_id,
@@ -42,7 +60,7 @@ TAG_COLUMNS = (
     TG.created_at,
     TG.expires_at,
 )
-OWN_ACTIVE_TAGS = (
+OWN_ACTIVE_TAGS = Prepared(
     select(*TAG_COLUMNS)
     .where(
         TG.buyer_id == bindparam("buyer"),
@@ -51,28 +69,39 @@ OWN_ACTIVE_TAGS = (
     )
     .order_by(TG.id)
 )
-OWN_ACTIVE_REASONS = select(TG.reason).where(
-    TG.buyer_id == bindparam("buyer"),
-    TG.seller_id == bindparam("seller"),
-    TG.status == TagStatus.ACTIVE.value,
+OWN_ACTIVE_REASONS = Prepared(
+    select(TG.reason).where(
+        TG.buyer_id == bindparam("buyer"),
+        TG.seller_id == bindparam("seller"),
+        TG.status == TagStatus.ACTIVE.value,
+    )
 )
-LIST_NAMES = select(LE.list_name).where(
-    LE.buyer_id == bindparam("buyer"),
-    LE.seller_id == bindparam("seller"),
-    or_(LE.expires_at.is_(None), LE.expires_at > bindparam("now", type_=t.UtcDateTime())),
+LIST_NAMES = Prepared(
+    select(LE.list_name).where(
+        LE.buyer_id == bindparam("buyer"),
+        LE.seller_id == bindparam("seller"),
+        or_(LE.expires_at.is_(None), LE.expires_at > bindparam("now", type_=t.UtcDateTime())),
+    )
 )
-LATEST_POLICY = (
+LATEST_POLICY = Prepared(
     select(PO.version, PO.source)
     .where(PO.seller_id == bindparam("seller"))
     .order_by(PO.version.desc())
     .limit(1)
 )
-ONE_ORDER = select(OR.buyer_id, OR.completed).where(
-    OR.seller_id == bindparam("seller"), OR.order_ref == bindparam("ref")
+ONE_ORDER = Prepared(
+    select(OR.buyer_id, OR.completed).where(
+        OR.seller_id == bindparam("seller"), OR.order_ref == bindparam("ref")
+    )
 )
-SELLER_BY_KEY = (
+SELLER_BY_KEY = Prepared(
     select(SE.id, SE.name, SE.role, SE.created_at, SE.trust)
     .join(AK, AK.seller_id == SE.id)
     .where(AK.key_hash == bindparam("key_hash"), AK.revoked_at.is_(None))
 )
-INSERT_ORDER = insert(cast(Table, OR.__table__))
+ORDER_TABLE = cast(Table, OR.__table__)
+INSERT_ORDER = insert(ORDER_TABLE)
+INSERT_ONE_ORDER = Prepared(
+    insert(ORDER_TABLE),
+    column_keys=("seller_id", "buyer_id", "order_ref", "completed", "created_at", "completed_at"),
+)
