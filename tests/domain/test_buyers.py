@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping, Sequence
+
 from buyerguard.domain.buyers import group_identifiers
 
 
@@ -21,3 +24,38 @@ def test_a_row_of_one_known_buyer_keeps_it() -> None:
     (group,) = group_identifiers([["email", "new"]], {"email": 5})
     assert (group.keep, group.merge) == (5, ())
     assert group.digests == {"email", "new"}
+
+
+def reference_groups(
+    rows: Sequence[Sequence[str]], known: Mapping[str, int]
+) -> list[tuple[frozenset[str], int | None, tuple[int, ...], tuple[int, ...]]]:
+    """The same grouping, computed the slow and obvious way."""
+    groups: list[set[str]] = []
+    links = [set(row) for row in rows]
+    links += [{d for d, b in known.items() if b == buyer} for buyer in set(known.values())]
+    for linked in links:
+        touching = [g for g in groups if g & linked]
+        merged = set(linked).union(*touching)
+        groups = [g for g in groups if not g & linked] + [merged]
+    result = []
+    for group in groups:
+        indices = tuple(i for i, row in enumerate(rows) if set(row) & group)
+        buyers = sorted({known[d] for d in group if d in known})
+        if indices:
+            keep = buyers[0] if buyers else None
+            result.append((frozenset(group), keep, tuple(buyers[1:]), indices))
+    return sorted(result, key=lambda group: group[3][0])
+
+
+def test_groups_are_those_of_the_obvious_method_in_the_order_of_their_first_row() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        digests = [f"d{i}" for i in range(rng.randint(1, 25))]
+        rows = [
+            list(dict.fromkeys(rng.choices(digests, k=rng.randint(1, 3))))
+            for _ in range(rng.randint(1, 12))
+        ]
+        seen = sorted({d for row in rows for d in row})
+        known = {d: rng.randint(1, 5) for d in seen if rng.random() < 0.3}
+        found = [(g.digests, g.keep, g.merge, g.rows) for g in group_identifiers(rows, known)]
+        assert found == reference_groups(rows, known)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class BuyerGroup:
+class BuyerGroup(NamedTuple):
     """Identifiers that belong together, the known buyers among them, and the input rows they cover.
 
     `keep` is the buyer that survives (the oldest known one), `merge` the others that must be folded
@@ -23,43 +22,69 @@ class BuyerGroup:
 def group_identifiers(
     rows: Sequence[Sequence[str]], known: Mapping[str, int]
 ) -> tuple[BuyerGroup, ...]:
-    """Union the digests of each row, and all digests of one known buyer, into groups."""
-    parent: dict[str, str] = {}
+    """Join the digests of each row, and all digests of one known buyer, into groups; the groups
+    come in the order of their first row.
 
-    def find(item: str) -> str:
-        root = parent.setdefault(item, item)
-        while root != parent[root]:
-            parent[root] = parent[parent[root]]
-            root = parent[root]
-        return root
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
-
-    buyer_anchor: dict[int, str] = {}
+    A bulk import groups tens of thousands of rows at a time: each digest carries the number of
+    its group, and joining two groups renumbers the smaller one.
+    """
+    groups = _Groups()
+    anchors: dict[int, int] = {}
     for digest, buyer_id in known.items():
-        union(digest, buyer_anchor.setdefault(buyer_id, digest))
-    for row in rows:
-        for digest in row[1:]:
-            union(row[0], digest)
-        find(row[0])
-
-    members: dict[str, set[str]] = {}
-    for digest in list(parent):
-        members.setdefault(find(digest), set()).add(digest)
-    row_groups: dict[str, list[int]] = {}
+        group = anchors.get(buyer_id)
+        if group is None:
+            group = anchors[buyer_id] = groups.new()
+        groups.add(group, digest)
     for index, row in enumerate(rows):
-        row_groups.setdefault(find(row[0]), []).append(index)
+        group = groups.join(row)
+        for digest in row:
+            if digest not in groups.of:
+                groups.add(group, digest)
+        groups.rows[group].append(index)
+    found = [
+        _group(groups.digests[g], sorted(indices), known)
+        for g, indices in groups.rows.items()
+        if indices
+    ]
+    return tuple(sorted(found, key=lambda group: group.rows[0]))
 
-    groups = []
-    for root, indices in row_groups.items():
-        buyers = sorted({known[d] for d in members[root] if d in known})
-        groups.append(
-            BuyerGroup(
-                digests=frozenset(members[root]),
-                keep=buyers[0] if buyers else None,
-                merge=tuple(buyers[1:]),
-                rows=tuple(indices),
-            )
-        )
-    return tuple(groups)
+
+class _Groups:
+    def __init__(self) -> None:
+        self.of: dict[str, int] = {}  # digest: its group
+        self.digests: dict[int, list[str]] = {}
+        self.rows: dict[int, list[int]] = {}
+        self.count = 0
+
+    def new(self) -> int:
+        group = self.count
+        self.count += 1
+        self.digests[group] = []
+        self.rows[group] = []
+        return group
+
+    def add(self, group: int, digest: str) -> None:
+        self.of[digest] = group
+        self.digests[group].append(digest)
+
+    def join(self, row: Sequence[str]) -> int:
+        """The group of the row's known digests, all of them joined into it (a new one if none)."""
+        found = {self.of[d] for d in row if d in self.of}
+        if not found:
+            return self.new()
+        kept, *others = sorted(found, key=lambda g: -len(self.digests[g]))
+        for other in others:
+            for digest in self.digests.pop(other):
+                self.add(kept, digest)
+            self.rows[kept] += self.rows.pop(other)
+        return kept
+
+
+def _group(digests: list[str], rows: list[int], known: Mapping[str, int]) -> BuyerGroup:
+    buyers = sorted({known[d] for d in digests if d in known})
+    return BuyerGroup(
+        digests=frozenset(digests),
+        keep=buyers[0] if buyers else None,
+        merge=tuple(buyers[1:]),
+        rows=tuple(rows),
+    )

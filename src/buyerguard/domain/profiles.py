@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import NamedTuple
 
 from buyerguard.domain import reputation
 from buyerguard.domain.reasons import REASONS, get_reason
@@ -16,9 +18,9 @@ from buyerguard.domain.tags import Tag, TagSource
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 
 
-@dataclass(frozen=True)
-class TagFacts:
-    """The part of an active tag that the aggregates need."""
+class TagFacts(NamedTuple):
+    """The part of an active tag that the aggregates need (a named tuple: imports and refreshes
+    make many at once)."""
 
     seller_id: int
     reason: str
@@ -27,8 +29,7 @@ class TagFacts:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class ReasonStats:
+class ReasonStats(NamedTuple):
     reason: str
     sellers: int
     order_backed: int
@@ -66,12 +67,15 @@ class BuyerStats:
 EMPTY_STATS = BuyerStats(0, 0, 0.0, None, None, ())
 
 
+_created_at = attrgetter("created_at")
+
+
 def summarise(
     tags: Iterable[TagFacts], clean_sellers: Iterable[int], trust: Mapping[int, float]
 ) -> BuyerStats:
     """Aggregate one buyer's active tags and clean-order sellers; a seller counts once a reason."""
     by_reason: dict[str, dict[int, TagFacts]] = {}
-    for tag in sorted(tags, key=lambda t: t.created_at):
+    for tag in sorted(tags, key=_created_at):
         by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)
     reasons = tuple(
         _reason_stats(code, list(per_seller.values()), trust)
@@ -110,13 +114,14 @@ def _reason_stats(code: str, tags: Sequence[TagFacts], trust: Mapping[int, float
         )
         for t in tags
     )
+    times = [t.created_at for t in tags]
     return ReasonStats(
         reason=code,
         sellers=len(tags),
-        order_backed=sum(1 for t in tags if t.order_backed),
+        order_backed=[t.order_backed for t in tags].count(True),
         anchored_weight=weight,
-        first_at=min(t.created_at for t in tags),
-        last_at=max(t.created_at for t in tags),
+        first_at=min(times),
+        last_at=max(times),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.reasons import get_reason
@@ -72,9 +73,8 @@ def expiry_for(reason: str, created_at: datetime) -> datetime:
     return created_at + get_reason(reason).expires_after
 
 
-@dataclass(frozen=True)
-class TagRecord:
-    """A tag to insert; the storage assigns its id."""
+class TagRecord(NamedTuple):
+    """A tag to insert; the storage assigns its id (a named tuple: an import makes one a tag)."""
 
     seller_id: int
     buyer_id: int

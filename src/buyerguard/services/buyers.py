@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from buyerguard.domain.buyers import group_identifiers
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.profiles import EMPTY_STATS, Profile, build_profile, summarise
 from buyerguard.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Resolution:
+    buyer_ids: list[int]  # one per row
+    created: list[int]
+    merged: dict[int, tuple[int, ...]]  # a kept buyer: the buyers folded into it
+    linked: list[tuple[int, HashedIdentifier]]  # identifiers seen for the first time
 
 
 def resolve_buyers(
@@ -19,26 +28,38 @@ def resolve_buyers(
     Identifiers on one row belong to one person; a row that joins two known buyers merges them into
     the older one. Runs inside the caller's transaction.
     """
+    known = uow.buyers.find_buyers({h.digest for row in rows for h in row})
+    return link_buyers(uow, rows, known, now=now).buyer_ids
+
+
+def link_buyers(
+    uow: UnitOfWork,
+    rows: Sequence[Sequence[HashedIdentifier]],
+    known: Mapping[str, int],
+    *,
+    now: datetime,
+) -> Resolution:
+    """resolve_buyers, given `known`: the buyer of every digest of the rows that has one."""
     digest_rows = [[h.digest for h in row] for row in rows]
     kinds = {h.digest: h for row in rows for h in row}
-    known = uow.buyers.find_buyers(kinds)
     groups = group_identifiers(digest_rows, known)
-    new_ids = iter(uow.buyers.create(sum(1 for g in groups if g.keep is None), now=now))
+    created = uow.buyers.create(sum(1 for g in groups if g.keep is None), now=now)
+    new_ids = iter(created)
     result = [0] * len(rows)
     links: list[tuple[int, HashedIdentifier]] = []
-    merged: list[int] = []
+    merged: dict[int, tuple[int, ...]] = {}
     for group in groups:
         buyer_id = group.keep if group.keep is not None else next(new_ids)
         if group.merge:
             uow.buyers.merge(buyer_id, group.merge)
-            merged.append(buyer_id)
+            merged[buyer_id] = group.merge
         links.extend((buyer_id, kinds[d]) for d in group.digests if d not in known)
         for index in group.rows:
             result[index] = buyer_id
     uow.buyers.link(links, now=now)
     if merged:
         refresh_stats(uow, merged)
-    return result
+    return Resolution(result, created, merged, links)
 
 
 def find_buyer(uow: UnitOfWork, identifiers: Sequence[HashedIdentifier]) -> int | None:

@@ -7,17 +7,17 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, delete, insert, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
-from buyerguard.domain.graph import GraphData
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
 from buyerguard.domain.tags import Tag, TagRecord, TagSource, TagStatus
+from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 
@@ -76,6 +76,14 @@ class SqlSellerRepository:
         row = self.session.scalar(select(t.SellerRow).where(t.SellerRow.name == name))
         return None if row is None else _seller(row)
 
+    def ids_by_name(self, names: Iterable[str]) -> dict[str, int]:
+        return imports.seller_ids(self.session, names)
+
+    def add_many(
+        self, names: Sequence[str], *, role: Role, trust: float, now: datetime
+    ) -> list[int]:
+        return imports.add_sellers(self.session, names, role=role, trust=trust, now=now)
+
     def find_by_key_hash(self, key_hash: str) -> Seller | None:
         row = sql.SELLER_BY_KEY.first(self.session, {"key_hash": key_hash})
         return None if row is None else _seller(row)
@@ -117,31 +125,13 @@ class SqlBuyerRepository:
         if len(wanted) <= sql.FEW_DIGESTS:  # a request's buyer: the prepared statement
             params = {f"d{i}": digest for i, digest in enumerate(wanted)}
             return dict(sql.find_few_buyers(len(wanted)).rows(self.session, params))
-        found: dict[str, int] = {}
-        connection = self.session.connection()
-        for chunk in batched(wanted):
-            rows = connection.execute(sql.FIND_BUYERS, {"digests": chunk})
-            found.update((digest, buyer) for digest, buyer in rows)
-        return found
+        return imports.buyer_ids(self.session, wanted)
 
     def create(self, count: int, *, now: datetime) -> list[int]:
-        if count == 0:
-            return []
-        result = self.session.execute(
-            insert(t.BuyerRow).returning(t.BuyerRow.id, sort_by_parameter_order=True),
-            [{"created_at": now}] * count,
-        )
-        return list(result.scalars())
+        return imports.create_buyers(self.session, count, now=now) if count else []
 
     def link(self, links: Sequence[tuple[int, HashedIdentifier]], *, now: datetime) -> None:
-        if links:
-            self.session.execute(
-                insert(_table(t.BuyerIdentifierRow)),
-                [
-                    {"digest": h.digest, "kind": h.kind.value, "buyer_id": b, "created_at": now}
-                    for b, h in links
-                ],
-            )
+        imports.link_identifiers(self.session, links, now=now)
 
     def merge(self, keep: int, others: Sequence[int]) -> None:
         """Fold `others` into `keep`, one at a time; a tag that would duplicate an active one of the
@@ -180,11 +170,11 @@ class SqlTagRepository:
         """Insert the rows; their ids only when asked (RETURNING costs bulk imports dearly)."""
         if not rows:
             return []
-        values = [{**vars(r), "source": r.source.value, "status": r.status.value} for r in rows]
-        table = _table(t.TagRow)
         if not returning:
-            self.session.execute(insert(table), values)
+            imports.insert_tags(self.session, rows)
             return []
+        values = [{**r._asdict(), "source": r.source.value, "status": r.status.value} for r in rows]
+        table = _table(t.TagRow)
         result = self.session.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), values
         )
@@ -287,18 +277,7 @@ class SqlOrderRepository:
             params = {"seller": seller_id, "ref": ref}
             row = sql.ONE_ORDER.first(self.session, params)
             return {} if row is None else {(seller_id, ref): KnownOrder(*row)}
-        found: dict[tuple[int, str], KnownOrder] = {}
-        o = t.OrderRow
-        for chunk in batched(wanted, 200):
-            # An OR of equalities: SQLite answers each from the unique index, where a row-value
-            # IN list would scan it.
-            match = or_(*(and_(o.seller_id == s, o.order_ref == ref) for s, ref in chunk))
-            rows = self.session.execute(
-                select(o.seller_id, o.order_ref, o.buyer_id, o.completed).where(match)
-            )
-            for r in rows:
-                found[(r.seller_id, r.order_ref)] = KnownOrder(r.buyer_id, r.completed)
-        return found
+        return imports.known_orders(self.session, wanted)
 
     def add_many(self, rows: Sequence[OrderRecord]) -> None:
         values = [
@@ -355,53 +334,8 @@ class SqlStatsRepository:
         for chunk in batched(stats):
             for table in (t.BuyerStatsRow, t.BuyerReasonStatsRow):
                 self.session.execute(delete(table).where(table.buyer_id.in_(chunk)))
-        self._insert(stats)
+        self.add(stats)
 
-    def _insert(self, stats: Mapping[int, BuyerStats]) -> None:
-        buyers = [
-            {
-                "buyer_id": b,
-                "distinct_reporters": s.distinct_reporters,
-                "clean_sellers": s.clean_sellers,
-                "clean_weight": s.clean_weight,
-                "first_reported_at": s.first_reported_at,
-                "last_reported_at": s.last_reported_at,
-            }
-            for b, s in stats.items()
-            if s.distinct_reporters or s.clean_sellers
-        ]
-        reasons = [{"buyer_id": b, **vars(r)} for b, s in stats.items() for r in s.reasons]
-        if buyers:
-            self.session.execute(insert(_table(t.BuyerStatsRow)), buyers)
-        if reasons:
-            self.session.execute(insert(_table(t.BuyerReasonStatsRow)), reasons)
-
-
-class SqlTrustRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def load_graph(self) -> GraphData:
-        sellers = self.session.execute(
-            select(t.SellerRow.id, t.SellerRow.created_at).order_by(t.SellerRow.id)
-        ).all()
-        tags = self.session.execute(
-            select(
-                t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason, t.TagRow.order_backed
-            ).where(t.TagRow.status == TagStatus.ACTIVE.value)
-        ).all()
-        cleans = self.session.execute(
-            select(t.OrderRow.seller_id, t.OrderRow.buyer_id)
-            .where(t.OrderRow.completed.is_(True))
-            .distinct()
-        ).all()
-        return GraphData(
-            seller_ids=[r.id for r in sellers],
-            seller_created=[r.created_at for r in sellers],
-            tag_seller=[r.seller_id for r in tags],
-            tag_buyer=[r.buyer_id for r in tags],
-            tag_reason=[r.reason for r in tags],
-            tag_order_backed=[r.order_backed for r in tags],
-            clean_seller=[r.seller_id for r in cleans],
-            clean_buyer=[r.buyer_id for r in cleans],
-        )
+    def add(self, stats: Mapping[int, BuyerStats]) -> None:
+        """The aggregates of buyers that have none stored."""
+        imports.insert_stats(self.session, stats)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from buyerguard.domain.errors import ConflictError
 from buyerguard.storage.alerts import SqlDeliveryRepository, SqlSubscriptionRepository
+from buyerguard.storage.database import tune_for_bulk_writes
 from buyerguard.storage.event_orders import SqlEventOrderRepository
 from buyerguard.storage.events import SqlEventRepository, SqlEventRulesRepository
 from buyerguard.storage.integrations import SqlIntegrationRepository
@@ -19,13 +20,13 @@ from buyerguard.storage.repositories import (
     SqlSellerRepository,
     SqlStatsRepository,
     SqlTagRepository,
-    SqlTrustRepository,
 )
 from buyerguard.storage.screening import (
     SqlListRepository,
     SqlPolicyRepository,
     SqlScreeningRepository,
 )
+from buyerguard.storage.trust import SqlTrustRepository
 
 
 class SqlUnitOfWork:
@@ -64,6 +65,9 @@ class SqlUnitOfWork:
         if isinstance(exc, IntegrityError):
             # A concurrent writer won a race for a unique key: report it as a conflict to retry.
             raise ConflictError("a concurrent change conflicted with this one; retry") from exc
+
+    def expect_bulk_writes(self) -> None:
+        tune_for_bulk_writes(self.session.connection())
 
     def commit(self) -> None:
         self.session.commit()

@@ -1,0 +1,188 @@
+"""Storing the records of an import, chunk by chunk, in the caller's transaction.
+
+The same steps as adding tags and completed orders one by one (services.tags, services.orders),
+done for a chunk at once and with what the import already knows kept in memory: the sellers it
+named, the identifiers it linked, and the buyers it created (see new_buyers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from buyerguard.domain.alerts import BUYER_FLAGGED
+from buyerguard.domain.identifiers import HashedIdentifier
+from buyerguard.domain.imports import ImportRecord
+from buyerguard.domain.reasons import get_reason
+from buyerguard.domain.sellers import Role, Seller, validate_seller_name
+from buyerguard.domain.tags import TagRecord, TagSource, TagStatus
+from buyerguard.domain.trust import NEW_SELLER_TRUST
+from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
+from buyerguard.services.buyers import link_buyers, refresh_stats
+from buyerguard.services.imports.new_buyers import NewBuyers, TagKey
+from buyerguard.services.orders import PendingOrder, store_completed_orders
+from buyerguard.services.unit_of_work import UnitOfWork
+
+
+@dataclass
+class ImportResult:
+    tags: int = 0
+    completed_orders: int = 0
+    duplicates: int = 0
+
+
+class ImportStore:
+    """What one import has stored so far; `store` a chunk at a time, then `finish`."""
+
+    def __init__(self, uow: UnitOfWork, importer: Seller, *, now: datetime) -> None:
+        self.uow = uow
+        self.importer = importer
+        self.now = now
+        self.result = ImportResult()
+        self._sellers: dict[str, int] = {}
+        self._linked: dict[str, int] = {}  # digests this import linked: the buyer linked to
+        self._folded: dict[int, int] = {}  # buyers merged by this import: the one kept
+        self._new = NewBuyers()
+
+    def store(self, records: Sequence[ImportRecord]) -> None:
+        uow, now = self.uow, self.now
+        sellers = self._seller_ids(records)
+        buyers = self._buyer_ids(records)
+        orders = [
+            PendingOrder(s, b, r.order_ref or "", r.at)
+            for r, s, b in zip(records, sellers, buyers, strict=True)
+            if r.type == "completed_order"
+        ]
+        tags = [
+            (s, b, r) for r, s, b in zip(records, sellers, buyers, strict=True) if r.type == "tag"
+        ]
+        stored_orders = store_completed_orders(uow, orders, now=now) if orders else []
+        # Their aggregates were just refreshed from storage, completed orders and all.
+        self._new.forget(o.buyer_id for o, ok in zip(orders, stored_orders, strict=True) if ok)
+        if uow.subscriptions.subscribers(BUYER_FLAGGED):
+            self._new.write_aggregates(uow)  # the risk before the change reads them
+        subscribers, before = risk_levels(uow, {b for _, b, _ in tags}, now=now)
+        stored_tags = self._store_tags(tags)
+        if subscribers:
+            self._new.write_aggregates(uow)  # and the risk after
+            changes = [
+                TagChange(b, s, r.reason or "")
+                for (s, b, r), stored in zip(tags, stored_tags, strict=True)
+                if stored
+            ]
+            alert_buyer_changes(uow, changes, subscribers=subscribers, before=before, now=now)
+        self.result.completed_orders += sum(stored_orders)
+        self.result.tags += sum(stored_tags)
+        self.result.duplicates += stored_orders.count(False) + stored_tags.count(False)
+
+    def finish(self) -> ImportResult:
+        self._new.write_aggregates(self.uow)
+        return self.result
+
+    def _seller_ids(self, records: Sequence[ImportRecord]) -> list[int]:
+        importer, cache = self.importer, self._sellers
+        missing = [
+            name
+            for name in dict.fromkeys(r.seller for r in records)
+            if name is not None and name != importer.name and name not in cache
+        ]
+        if missing:
+            self._find_or_add_sellers(missing)
+        return [
+            importer.id if r.seller is None or r.seller == importer.name else cache[r.seller]
+            for r in records
+        ]
+
+    def _find_or_add_sellers(self, names: list[str]) -> None:
+        """In line order, as if one at a time: a name is looked up cleaned, among the sellers
+        stored and those added before it, and added as given when missing."""
+        cleaned = [validate_seller_name(name) for name in names]
+        stored = self.uow.sellers.ids_by_name(cleaned)
+        added: dict[str, int] = {}
+        for name, clean in zip(names, cleaned, strict=True):
+            if clean not in stored:
+                added[name] = stored[name] = 0  # its id is known once the batch is added
+        ids = self.uow.sellers.add_many(
+            list(added), role=Role.SELLER, trust=NEW_SELLER_TRUST, now=self.now
+        )
+        stored.update(zip(added, ids, strict=True))
+        for name, clean in zip(names, cleaned, strict=True):
+            self._sellers[name] = stored[name] if name in added else stored[clean]
+
+    def _buyer_ids(self, records: Sequence[ImportRecord]) -> list[int]:
+        """As resolve_buyers; identifiers this import linked are known without a read (no other
+        transaction can have moved them: they are not committed)."""
+        rows = [record.buyer for record in records]
+        linked = self._linked
+        digests = {h.digest for row in rows for h in row}
+        known = {d: self._buyer_of(linked[d]) for d in digests if d in linked}
+        known.update(self.uow.buyers.find_buyers(d for d in digests if d not in linked))
+        # A row whose identifiers all belong to one buyer is that buyer's, or the one another row
+        # merges it into: only the other rows need grouping.
+        found = [_one_buyer(row, known) for row in rows]
+        grouped = [index for index, buyer in enumerate(found) if buyer is None]
+        resolution = link_buyers(self.uow, [rows[i] for i in grouped], known, now=self.now)
+        self._new.add(resolution.created)
+        for keep, others in resolution.merged.items():
+            self._new.forget((keep, *others))
+            self._folded.update((other, keep) for other in others)
+        linked.update((h.digest, buyer) for buyer, h in resolution.linked)
+        resolved = dict(zip(grouped, resolution.buyer_ids, strict=True))
+        return [self._buyer_of(resolved[i] if b is None else b) for i, b in enumerate(found)]
+
+    def _buyer_of(self, buyer: int) -> int:
+        """The buyer itself, or the one this import merged it into."""
+        while buyer in self._folded:
+            buyer = self._folded[buyer]
+        return buyer
+
+    def _store_tags(self, tags: Sequence[tuple[int, int, ImportRecord]]) -> list[bool]:
+        """As services.tags.store_tags: False marks a duplicate of an active tag (or of an earlier
+        line of the chunk)."""
+        uow, now, new = self.uow, self.now, self._new
+        keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
+        taken = uow.tags.active_keys(k for k in keys if k[1] not in new)
+        taken.update(k for k in keys if new.active(k))
+        orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
+        rows: list[TagRecord] = []
+        stored: list[bool] = []
+        for key, (seller, buyer, record) in zip(keys, tags, strict=True):
+            if key in taken:
+                stored.append(False)
+                continue
+            taken.add(key)
+            stored.append(True)
+            reason = key[2]
+            at = record.at or now
+            expires_at = at + get_reason(reason).expires_after
+            ref = record.order_ref
+            order = orders.get((seller, ref)) if ref else None
+            backed = order is not None and order.buyer_id == buyer
+            active = expires_at > now
+            rows.append(
+                TagRecord(
+                    seller_id=seller,
+                    buyer_id=buyer,
+                    reason=reason,
+                    note=record.note,
+                    order_ref=ref,
+                    source=TagSource.IMPORT,
+                    status=TagStatus.ACTIVE if active else TagStatus.EXPIRED,
+                    order_backed=backed,
+                    created_at=at,
+                    expires_at=expires_at,
+                )
+            )
+            if active and buyer in new:
+                new.record(buyer, seller, reason, order_backed=backed, at=at)
+        uow.tags.add_many(rows)
+        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new})
+        return stored
+
+
+def _one_buyer(row: Sequence[HashedIdentifier], known: Mapping[str, int]) -> int | None:
+    first = known.get(row[0].digest)
+    if first is None or any(known.get(h.digest) != first for h in row[1:]):
+        return None
+    return first

@@ -1,0 +1,211 @@
+"""Bulk imports of several chunks (parsed by a worker process) against the one-at-a-time rules:
+duplicates, merges, order backing, aggregates equal to a recomputation from storage, alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from buyerguard.domain.alerts import BUYER_FLAGGED
+from buyerguard.domain.errors import InvalidImportError
+from buyerguard.domain.identifiers import hash_identifiers
+from buyerguard.domain.profiles import BuyerStats
+from buyerguard.domain.sellers import Role, Seller
+from buyerguard.domain.tags import NewTag
+from buyerguard.services import alerts, buyers, imports, lists, sellers, tags
+
+from ..events_helpers import NOW, SECRET, tags_of
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three lines a chunk: a dozen lines take the path of a large import."""
+    monkeypatch.setattr(imports, "CHUNK_LINES", 3)
+
+
+def admin(uow) -> Seller:
+    return sellers.create_seller(uow, "Operator", role=Role.ADMIN, now=NOW).seller
+
+
+def tag(buyer: dict[str, str], reason: str, *, days_ago: int = 1, **more: Any) -> str:
+    at = (NOW - timedelta(days=days_ago, seconds=len(json.dumps(buyer)))).isoformat()
+    return json.dumps({"type": "tag", "buyer": buyer, "reason": reason, "at": at, **more})
+
+
+def run(uow, importer: Seller, *lines: str) -> imports.ImportResult:
+    return imports.import_lines(uow, lines, importer=importer, secret=SECRET, now=NOW)
+
+
+def buyer_id(uow, buyer: dict[str, str]) -> int:
+    with uow:
+        found = buyers.find_buyer(uow, hash_identifiers(buyer, SECRET))
+    assert found is not None
+    return found
+
+
+def stats(uow, ids: list[int]) -> dict[int, BuyerStats | None]:
+    with uow:
+        return {b: uow.stats.get(b) for b in ids}
+
+
+def recomputed(uow, ids: list[int]) -> dict[int, BuyerStats | None]:
+    """The aggregates as refresh_stats computes them from storage (rolled back after)."""
+    with uow:
+        buyers.refresh_stats(uow, ids)
+        return {b: uow.stats.get(b) for b in ids}
+
+
+A, B, C = {"email": "a@example.com"}, {"email": "b@example.com"}, {"phone": "+4915112345678"}
+
+
+def test_buyers_recurring_across_chunks_get_one_id_and_duplicates_are_counted(uow):
+    importer = admin(uow)
+    result = run(
+        uow,
+        importer,
+        tag(A, "unpaid_order", seller="Shop 1"),
+        tag(B, "extortion", seller="Shop 1"),
+        tag(A, "unpaid_order", seller="Shop 1"),  # a duplicate in the same chunk
+        tag(A, "unpaid_order", seller="Shop 1"),  # and in a later one
+        tag(A, "card_fraud", seller="Shop 2", order_ref="R-1"),
+        "",
+        tag({"email": "A@Example.com"}, "frequent_returns", seller="Shop 3", days_ago=3),
+        tag(C, "other", days_ago=900),  # expired when imported: stored, not counted
+        tag(C, "other", seller="Shop 2"),
+        tag(C, "other"),  # in the next chunk, beside an expired tag only
+    )
+    assert (result.tags, result.duplicates, result.completed_orders) == (7, 2, 0)
+    ids = [buyer_id(uow, b) for b in (A, B, C)]
+    assert len(set(ids)) == 3
+    assert stats(uow, ids) == recomputed(uow, ids)
+    a_stats = stats(uow, ids)[ids[0]]
+    assert a_stats is not None
+    assert (a_stats.distinct_reporters, len(a_stats.reasons)) == (3, 3)
+    with uow:
+        assert [s.name for s in uow.sellers.list_all()] == [
+            "Operator",
+            "Shop 1",
+            "Shop 2",
+            "Shop 3",
+        ]
+    assert [(r, s) for r, s, _ in tags_of(uow, importer.id)] == [
+        ("other", "expired"),
+        ("other", "active"),
+    ]
+
+
+def test_a_line_joining_buyers_merges_them_and_their_aggregates(uow):
+    importer = admin(uow)
+    old = {"platform_buyer_id": "shop:old"}
+    tags.add_tag(
+        uow, old, NewTag(importer.id, "unpaid_order"), secret=SECRET, now=NOW - timedelta(days=5)
+    )
+    result = run(
+        uow,
+        importer,
+        tag(A, "unpaid_order", seller="Shop 1"),
+        tag(B, "unpaid_order", seller="Shop 1"),
+        tag(B, "extortion", seller="Shop 2"),
+        tag({**A, "platform_buyer_id": "shop:b"}, "other", seller="Shop 2"),
+        tag({"platform_buyer_id": "shop:b", **B}, "unpaid_order", seller="Shop 3"),
+        tag(B, "unpaid_order", seller="Shop 1"),  # Shop 1's tag on A: now B's too
+        tag({**C, **old}, "cod_refusal", seller="Shop 1"),
+        tag(C, "unpaid_order"),  # the importer's, as on the old buyer: a duplicate
+        tag(A, "remote_area", seller="Shop 4"),
+    )
+    assert (result.tags, result.duplicates) == (7, 2)
+    kept = buyer_id(uow, A)
+    assert buyer_id(uow, B) == kept
+    survivor = buyer_id(uow, C)
+    assert buyer_id(uow, old) == survivor < kept
+    assert stats(uow, [kept, survivor]) == recomputed(uow, [kept, survivor])
+    merged = stats(uow, [kept])[kept]
+    assert merged is not None
+    assert merged.distinct_reporters == 4
+
+
+def test_orders_in_later_chunks_back_earlier_tags(uow):
+    importer = admin(uow)
+    order = json.dumps(
+        {"type": "completed_order", "buyer": A, "seller": "Shop 1", "order_ref": "R-7"}
+    )
+    result = run(
+        uow,
+        importer,
+        tag(A, "unpaid_order", seller="Shop 1", order_ref="R-7"),
+        tag(B, "unpaid_order", seller="Shop 1", order_ref="R-8"),
+        tag(C, "other", seller="Shop 2"),
+        order,
+        tag(B, "extortion", seller="Shop 2", order_ref="R-7"),  # Shop 2 has no order R-7
+        tag(A, "other", seller="Shop 1", order_ref="R-7"),  # backed when stored
+        order,
+    )
+    assert (result.tags, result.completed_orders, result.duplicates) == (5, 1, 1)
+    ids = [buyer_id(uow, b) for b in (A, B, C)]
+    assert stats(uow, ids) == recomputed(uow, ids)
+    a_stats = stats(uow, ids)[ids[0]]
+    assert a_stats is not None
+    assert [r.order_backed for r in a_stats.reasons] == [1, 1]
+
+
+def test_bad_lines_in_any_chunk_import_nothing_and_are_all_named(uow):
+    importer = admin(uow)
+    lines = [tag(A, "unpaid_order", seller=f"Shop {n}") for n in range(9)]
+    lines[1] = "{not json"
+    lines[7] = tag(B, "nope")
+    with pytest.raises(InvalidImportError) as raised:
+        run(uow, importer, *lines)
+    assert [line for line, _ in raised.value.errors] == [2, 8]
+    assert raised.value.errors[1][1].startswith("unknown reason 'nope'")
+    with uow:
+        assert [s.name for s in uow.sellers.list_all()] == ["Operator"]
+
+
+def test_subscribers_watching_a_buyer_hear_of_its_imported_tags(uow):
+    importer = admin(uow)
+    watcher = sellers.create_seller(uow, "Watcher", role=Role.SELLER, now=NOW).seller.id
+    subscription = alerts.subscribe(
+        uow,
+        seller_id=watcher,
+        url="https://hooks.example.com/bg",
+        kinds=(BUYER_FLAGGED,),
+        secret=None,
+        now=NOW,
+    ).subscription.id
+    lists.put_entry(
+        uow, "watch", B, seller_id=watcher, note="", expires_at=None, secret=SECRET, now=NOW
+    )
+    run(
+        uow,
+        importer,
+        tag(A, "unpaid_order", seller="Shop 1"),
+        tag(B, "unpaid_order", seller="Shop 1"),
+        tag(C, "unpaid_order", seller="Shop 1"),
+        tag(B, "card_fraud", seller="Shop 2"),
+    )
+    found = alerts.list_deliveries(uow, subscription, seller_id=watcher, after_id=None, limit=10)
+    reasons = sorted(json.loads(d.payload)["new_reasons"][0] for d in found)
+    assert reasons == ["card_fraud", "unpaid_order"]
+    ids = [buyer_id(uow, b) for b in (A, B, C)]
+    assert stats(uow, ids) == recomputed(uow, ids)
+
+
+def test_a_seller_name_is_looked_up_cleaned_and_created_as_given(uow):
+    importer = admin(uow)
+    existing = sellers.create_seller(uow, "Shop 1", role=Role.SELLER, now=NOW).seller.id
+    run(
+        uow,
+        importer,
+        tag(A, "unpaid_order", seller=" Shop 1 "),
+        tag(A, "extortion", seller=" New"),
+        tag(A, "other", seller="New"),
+        tag(B, "other", seller=" New "),
+    )
+    with uow:
+        named = {s.name: s.id for s in uow.sellers.list_all()}
+    assert set(named) == {"Operator", "Shop 1", " New", "New"}
+    assert named["Shop 1"] == existing
+    assert [len(tags_of(uow, named[n])) for n in ("Shop 1", " New", "New")] == [1, 1, 2]
