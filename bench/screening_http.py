@@ -420,6 +420,7 @@ def summarise_stacks(collapsed: str) -> tuple[dict[str, float], str]:
     (top 60), from py-spy's collapsed stacks (`frame;frame;... count` a line)."""
     total = 0
     inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
     split: dict[str, int] = {}
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -430,6 +431,7 @@ def summarise_stacks(collapsed: str) -> tuple[dict[str, float], str]:
         frames = stack.split(";")
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
         part = _bucket(frames)
         split[part] = split.get(part, 0) + count
     total = max(total, 1)
@@ -441,6 +443,11 @@ def summarise_stacks(collapsed: str) -> tuple[dict[str, float], str]:
     lines += ["", "Inclusive share by function (top 60):", ""]
     top = sorted(inclusive.items(), key=lambda x: -x[1])[:60]
     lines += [f"{100 * n / total:5.1f} %  {frame}" for frame, n in top]
+    lines += ["", "Own share by function (the innermost frame; top 40):", ""]
+    lines += [
+        f"{100 * n / total:5.1f} %  {frame}"
+        for frame, n in sorted(own.items(), key=lambda x: -x[1])[:40]
+    ]
     return shares, "\n".join(lines) + "\n"
 
 
