@@ -4,14 +4,9 @@ The real server runs in a subprocess on 127.0.0.1 with a prepared SQLite registr
 bench/_screening_setup.py) as its data directory, in these set-ups (`--modes`):
 
 - `serve`: `buyerguard serve --no-jobs`, as shipped (one uvicorn process, uvloop + httptools;
-  the sync routes and dependencies run in its thread pool; the background jobs, which `serve`
-  runs by default, left out so that they neither take CPU nor write to the registry);
-- `workers2`: the shipped app in `uvicorn --factory --workers 2` (bench/_screening_app.py), one
-  process per core;
-- `app_fast:1`, `app_fast:2`: what-if, NOT shipped: the same app with the web-layer changes
-  suggested for the request path (bench/_screening_app_fast.py: the API key -> seller lookup
-  cached for 30 s, and dependencies that do no I/O as `async def`, which src/ has done since
-  commit 6a2b38b), in 1 or 2 workers.
+  the background jobs, which `serve` runs by default, left out so that they neither take CPU nor
+  write to the registry);
+- `workersN`: `buyerguard serve --workers N --no-jobs`, N server processes (one per core).
 
 The load generator is `wrk` (C, closed loop; apt-get install wrk) on the same 2-core machine, with a
 Lua script that POSTs `/v1/screenings` with the screening seller's API key, a unique order ref per
@@ -54,7 +49,6 @@ import _screening_setup as setup
 from _common import RESULTS, machine, markdown_table, now_iso, write_results
 
 NAME = "screening_http"
-BENCH = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 RATIO_TARGET = 0.60
 P99_TARGET_MS = 8.5
@@ -178,35 +172,19 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def serve_has_jobs() -> bool:
-    """Whether `buyerguard serve` has the --jobs/--no-jobs option."""
-    result = subprocess.run(
-        [str(VENV_BIN / "buyerguard"), "serve", "--help"], capture_output=True, text=True
-    )
-    return "--no-jobs" in result.stdout
-
-
-def parse_mode(mode: str) -> tuple[str, int]:
-    """`workersN` is the shipped app in N uvicorn workers; `FACTORY:N` any factory of
-    bench/_screening_app.py (the what-if experiments) in N workers."""
-    if mode.startswith("workers"):
-        return "app", int(mode.removeprefix("workers"))
-    factory, _, workers = mode.partition(":")
-    if factory not in FACTORIES or not workers.isdigit():
-        raise SystemExit(f"unknown mode {mode!r}: serve, workersN or FACTORY:N ({list(FACTORIES)})")
-    return factory, int(workers)
-
-
-FACTORIES = {"app": "_screening_app:app", "app_fast": "_screening_app_fast:app"}
-WHAT_IF = {"app_fast": "what-if: API key -> seller cached 30 s"}
+def workers_of(mode: str) -> int:
+    """`serve` is one process; `workersN` is `serve --workers N`."""
+    count = 1 if mode == "serve" else mode.removeprefix("workers")
+    if not str(count).isdigit() or int(count) < 1:
+        raise SystemExit(f"unknown mode {mode!r}: serve or workersN")
+    return int(count)
 
 
 def describe(mode: str) -> str:
-    if mode == "serve":
-        return "shipped: `buyerguard serve --no-jobs` (1 process)"
-    factory, workers = parse_mode(mode)
-    what = "shipped app" if factory == "app" else WHAT_IF[factory]
-    return f"{what}, {workers} uvicorn worker{'s' * (workers > 1)}"
+    workers = workers_of(mode)
+    if workers == 1:
+        return "`buyerguard serve --no-jobs` (1 process)"
+    return f"`buyerguard serve --workers {workers} --no-jobs` ({workers} processes)"
 
 
 class Server:
@@ -220,17 +198,13 @@ class Server:
             "BUYERGUARD_ENVIRONMENT": "development",
         }
         env.pop("BUYERGUARD_DATABASE_URL", None)
-        if mode == "serve":
-            command = [str(VENV_BIN / "buyerguard"), "serve", "--port", str(port)]
-            if serve_has_jobs():
-                # The background jobs would run in this process too (and write to the registry);
-                # the uvicorn modes run none, and a deployment can run them elsewhere.
-                command.append("--no-jobs")
-        else:
-            factory, workers = parse_mode(mode)
-            command = [str(VENV_BIN / "uvicorn"), "--app-dir", str(BENCH), "--factory"]
-            command += [FACTORIES[factory], "--workers", str(workers)]
-            command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        command = [str(VENV_BIN / "buyerguard"), "serve", "--port", str(port)]
+        # The background jobs would run beside the server (and write to the registry); a
+        # deployment can run them elsewhere.
+        command.append("--no-jobs")
+        workers = workers_of(mode)
+        if workers > 1:
+            command += ["--workers", str(workers)]
         self.command = command
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server)
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=self.log)
@@ -429,8 +403,10 @@ BUCKETS = (
     ("screening: risk model", ("domain/reputation.py",)),
     ("screening: identifiers (normalise + HMAC)", ("domain/identifiers.py",)),
 )
+SERVICE_FRAMES = ("screen_order ", "screen_together ")
 # The rest of a request, by the first of these frames found in a sample.
 CLASSES = (
+    ("group commit: writer thread outside the service", "GroupCommitter"),
     ("authentication dependency (session + API-key SELECT)", "get_current_seller"),
     ("endpoint outside screen_order (Order, response objects)", "create_screening"),
     ("thread pool: dependencies and endpoint hand-offs (anyio)", "WorkerThread"),
@@ -444,6 +420,7 @@ def summarise_stacks(collapsed: str) -> tuple[dict[str, float], str]:
     (top 60), from py-spy's collapsed stacks (`frame;frame;... count` a line)."""
     total = 0
     inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
     split: dict[str, int] = {}
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -454,6 +431,7 @@ def summarise_stacks(collapsed: str) -> tuple[dict[str, float], str]:
         frames = stack.split(";")
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
         part = _bucket(frames)
         split[part] = split.get(part, 0) + count
     total = max(total, 1)
@@ -465,12 +443,17 @@ def summarise_stacks(collapsed: str) -> tuple[dict[str, float], str]:
     lines += ["", "Inclusive share by function (top 60):", ""]
     top = sorted(inclusive.items(), key=lambda x: -x[1])[:60]
     lines += [f"{100 * n / total:5.1f} %  {frame}" for frame, n in top]
+    lines += ["", "Own share by function (the innermost frame; top 40):", ""]
+    lines += [
+        f"{100 * n / total:5.1f} %  {frame}"
+        for frame, n in sorted(own.items(), key=lambda x: -x[1])[:40]
+    ]
     return shares, "\n".join(lines) + "\n"
 
 
 def _bucket(frames: list[str]) -> str:
     """The part of the work a sample belongs to (frames are outermost first)."""
-    start = next((i for i, f in enumerate(frames) if f.startswith("screen_order ")), None)
+    start = next((i for i, f in enumerate(frames) if f.startswith(SERVICE_FRAMES)), None)
     if start is not None:
         inner = frames[start:]
         for name, needles in BUCKETS:
@@ -826,11 +809,6 @@ def report(payload: dict[str, Any]) -> str:
         ]
     lines += ["", "Commands:", ""]
     lines += [f"- {m['mode']}: `{m['command']}`" for m in payload["modes"]]
-    lines += [
-        "",
-        "What-if rows run bench/_screening_app_fast.py: NOT shipped code, the shipped app with "
-        "the web-layer changes suggested for src/, to measure what they would buy.",
-    ]
     profiles = [m for m in payload["modes"] if m.get("profile")]
     if profiles:
         lines += [
@@ -912,9 +890,8 @@ def main() -> None:
     parser.add_argument("--size", choices=list(setup.SIZES), default="1M")
     parser.add_argument(
         "--modes",
-        default="serve,workers2,app_fast:1,app_fast:2",
-        help="comma-separated: serve (buyerguard serve), workersN (the shipped app in N uvicorn "
-        "workers), FACTORY:N (a what-if factory of bench/_screening_app.py in N workers)",
+        default="serve,workers2",
+        help="comma-separated: serve (buyerguard serve, one process), workersN (serve --workers N)",
     )
     parser.add_argument("--connections", default="1,8,32")
     parser.add_argument("--duration", type=float, default=6.0, help="seconds per phase")

@@ -44,8 +44,11 @@ def wait_for(check: Any) -> Any:
     raise AssertionError("the condition did not hold before the deadline")
 
 
-@pytest.fixture
-def served(tmp_path: Path, database: Database) -> Iterator[tuple[str, str]]:
+@pytest.fixture(params=[1, 2], ids=["one process", "two workers"])
+def served(
+    request: pytest.FixtureRequest, tmp_path: Path, database: Database
+) -> Iterator[tuple[str, str]]:
+    workers = request.param
     env = {
         **os.environ,
         "BUYERGUARD_DATA_DIR": str(tmp_path / "data"),
@@ -58,7 +61,16 @@ def served(tmp_path: Path, database: Database) -> Iterator[tuple[str, str]]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "buyerguard", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "buyerguard",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         64 * 1024 * 1024, description="Largest body accepted by `POST /v1/imports`."
     )
 
+    auth_cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds a server process remembers a good API key (0: ask the database "
+        "on every request); a seller's role or trust changes reach requests within this time.",
+    )
     screening_retention_days: int = Field(
         730, ge=1, description="Days a screening decision is kept in the decision log."
     )

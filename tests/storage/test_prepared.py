@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
@@ -16,24 +17,26 @@ NOW = datetime(2026, 11, 30, 12, 30, 15, 123456, tzinfo=UTC)
 SELLERS = select(t.SellerRow.id, t.SellerRow.name, t.SellerRow.created_at, t.SellerRow.trust)
 
 
-def _seller(session: object, name: str, trust: float) -> int:
+def _seller(session: Session, name: str, trust: float) -> int:
     row = t.SellerRow(name=name, role="seller", trust=trust, created_at=NOW)
-    session.add(row)  # type: ignore[attr-defined]
-    session.flush()  # type: ignore[attr-defined]
+    session.add(row)
+    session.flush()
     return row.id
 
 
 def test_rows_match_core_with_converted_types(database: Database) -> None:
-    prepared = Prepared(SELLERS.where(t.SellerRow.trust > bindparam("floor")).order_by("id"))
+    statement = SELLERS.where(t.SellerRow.trust > bindparam("floor")).order_by("id")
+    prepared = Prepared(statement)
     with database.sessions() as session:
         _seller(session, "alpha", 0.25)
         _seller(session, "beta", 0.75)
         rows = prepared.rows(session, {"floor": 0.5})
-        core = session.execute(prepared.statement, {"floor": 0.5}).all()
+        core = session.execute(statement, {"floor": 0.5}).all()
     assert [tuple(r) for r in rows] == [tuple(r) for r in core]
     (row,) = rows
     assert (row.name, row.trust) == ("beta", 0.75)
-    assert row.created_at == NOW and row.created_at.tzinfo is UTC
+    assert row.created_at == NOW
+    assert row.created_at.tzinfo is UTC
 
 
 def test_literals_in_the_statement_are_bound(database: Database) -> None:
@@ -72,7 +75,8 @@ def test_insert_returns_its_id_and_runs_in_the_callers_transaction(database: Dat
         }
         sql.INSERT_ONE_ORDER.run(session, values)
         found = sql.ONE_ORDER.first(session, {"seller": seller, "ref": "A-1"})
-        assert found is not None and (found.buyer_id, found.completed) == (buyer.id, False)
+        assert found is not None
+        assert (found.buyer_id, found.completed) == (buyer.id, False)
         session.rollback()
         assert session.scalars(select(t.OrderRow.id)).all() == []
 

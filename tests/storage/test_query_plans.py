@@ -25,7 +25,7 @@ QUERIES = {
     "own active tags": sql.OWN_ACTIVE_TAGS.statement.params(buyer=1, seller=2),
     "own active reasons": sql.OWN_ACTIVE_REASONS.statement.params(buyer=1, seller=2),
     "one order": sql.ONE_ORDER.statement.params(seller=1, ref="x"),
-    "buyer by digest": sql.FIND_BUYERS.params(digests=["a", "b"]),
+    "buyer by digest": sql.find_few_buyers(2).statement.params(d0="a", d1="b"),
 }
 
 

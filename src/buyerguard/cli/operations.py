@@ -32,12 +32,21 @@ def init(settings: Settings) -> None:
     help="Also run the background jobs in this process (events, alerts, expiry, trust); "
     "use --no-jobs when `buyerguard jobs run` runs elsewhere.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; one a CPU core serves the most requests (the jobs still run once).",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None, with_jobs: bool) -> None:
+def serve(
+    settings: Settings, host: str | None, port: int | None, with_jobs: bool, workers: int
+) -> None:
     """Serve the API (the database is upgraded first), with the background jobs by default."""
     import uvicorn
 
-    from buyerguard.web.app import create_app
+    from buyerguard.web.app import create_app, freeze_startup_objects
 
     with opened(settings) as database:
         if with_jobs:
@@ -49,12 +58,21 @@ def serve(settings: Settings, host: str | None, port: int | None, with_jobs: boo
                 daemon=True,  # ends with the server
             )
             runner.start()
-        app = create_app(settings, database=database)
-        click.echo(
-            f"serving on http://{host or settings.host}:{port or settings.port} (API docs at /docs)"
-        )
+        bind_host, bind_port = host or settings.host, port or settings.port
+        click.echo(f"serving on http://{bind_host}:{bind_port} (API docs at /docs)")
+        if workers == 1:
+            app = create_app(settings, database=database)
+            freeze_startup_objects()
+            uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+            return
+        # Each worker process builds its own app from the same BUYERGUARD_* settings.
         uvicorn.run(
-            app, host=host or settings.host, port=port or settings.port, log_level="warning"
+            "buyerguard.web.app:create_app_from_environment",
+            factory=True,
+            workers=workers,
+            host=bind_host,
+            port=bind_port,
+            log_level="warning",
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -112,6 +112,38 @@ def screen_order(
         screened = _screen(uow, order, identifiers, seller_id=seller_id, now=now)
         uow.commit()
     return screened
+
+
+@dataclass(frozen=True)
+class ScreeningRequest:
+    """One order to screen, as it arrived: whose, and when."""
+
+    seller_id: int
+    order: Order
+    buyer: Mapping[str, object]
+    now: datetime
+
+
+def screen_together(
+    uow: UnitOfWork, requests: Sequence[ScreeningRequest], *, secret: bytes
+) -> list[Screened | BuyerGuardError]:
+    """Screen orders of any sellers in one transaction (one commit for all): each gets its
+    decision, or the error of its own input. Fails as a whole only on an unexpected error."""
+    results: list[Screened | BuyerGuardError] = []
+    with uow:
+        for request in requests:
+            try:
+                identifiers = hash_identifiers(request.buyer, secret)
+            except BuyerGuardError as error:
+                results.append(error)
+                continue
+            results.append(
+                _screen(
+                    uow, request.order, identifiers, seller_id=request.seller_id, now=request.now
+                )
+            )
+        uow.commit()
+    return results
 
 
 @dataclass(frozen=True)

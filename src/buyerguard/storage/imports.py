@@ -18,6 +18,7 @@ from buyerguard.domain.orders import KnownOrder
 from buyerguard.domain.profiles import BuyerStats
 from buyerguard.domain.sellers import Role
 from buyerguard.domain.tags import TagRecord
+from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 from buyerguard.storage.bulk import BulkInsert
 from buyerguard.storage.prepared import Prepared
@@ -161,22 +162,13 @@ def add_sellers(
 def buyer_ids(session: Session, digests: Sequence[str]) -> dict[str, int]:
     """The buyers of these identifier digests, of those that have one."""
     found: dict[str, int] = {}
-    statement = _digests_statement(DIGESTS_AT_ONCE)
+    statement = sql.find_few_buyers(DIGESTS_AT_ONCE)
     for start in range(0, len(digests), DIGESTS_AT_ONCE):
         chunk = list(digests[start : start + DIGESTS_AT_ONCE])
         chunk += [chunk[-1]] * (DIGESTS_AT_ONCE - len(chunk))  # one statement for every chunk
         params = {f"d{i}": digest for i, digest in enumerate(chunk)}
         found.update((row.digest, row.buyer_id) for row in statement.rows(session, params))
     return found
-
-
-@cache
-def _digests_statement(count: int) -> Prepared:
-    # Equalities, not IN: an IN list of parameters compiles to one expanding parameter, which
-    # SQLAlchemy renders anew for every call.
-    bi = t.BuyerIdentifierRow
-    match = or_(*(bi.digest == bindparam(f"d{i}") for i in range(count)))
-    return Prepared(select(bi.digest, bi.buyer_id).where(match))
 
 
 def known_orders(

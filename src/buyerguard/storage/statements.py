@@ -19,15 +19,13 @@ from buyerguard.storage.prepared import Prepared
 BI, BS, RS, TG = t.BuyerIdentifierRow, t.BuyerStatsRow, t.BuyerReasonStatsRow, t.TagRow
 LE, PO, OR, SE, AK = t.ListEntryRow, t.PolicyRow, t.OrderRow, t.SellerRow, t.ApiKeyRow
 
-FIND_BUYERS = select(BI.digest, BI.buyer_id).where(
-    BI.digest.in_(bindparam("digests", expanding=True))
-)
 FEW_DIGESTS = 8
 
 
 @cache
 def find_few_buyers(count: int) -> Prepared:
-    """FIND_BUYERS for `count` digests (a request names a buyer by a few identifiers)."""
+    """The buyers of `count` identifier digests, bound as `d0`, `d1`, ... (a request names a buyer
+    by a few; an import looks them up many at a time)."""
     digests = [bindparam(f"d{i}", type_=BI.digest.type) for i in range(count)]
     # Equalities, not IN: an IN list of parameters compiles to one expanding parameter.
     return Prepared(select(BI.digest, BI.buyer_id).where(or_(*(BI.digest == d for d in digests))))

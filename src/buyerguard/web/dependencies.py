@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import AuthenticationError, PermissionDeniedError
 from buyerguard.domain.sellers import Seller
@@ -41,14 +43,44 @@ UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]
 SecretDep = Annotated[bytes, Depends(get_secret)]
 
 
-def get_current_seller(
-    uow: UnitOfWorkDep,
+class KeyCache:
+    """API key -> seller for a few seconds, so that a busy client does not cost a query per
+    request. Only good keys are kept; a seller's name, role and trust may lag by `seconds`."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._found: dict[str, tuple[float, Seller]] = {}
+
+    def get(self, key: str) -> Seller | None:
+        hit = self._found.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: str, seller: Seller) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._found) >= self.MAX_KEYS:
+            self._found.clear()  # many keys at once: start over rather than grow
+        self._found[key] = (time.monotonic() + self.seconds, seller)
+
+
+async def get_current_seller(
+    request: Request,
     authorization: Annotated[str | None, Header(description="`Bearer <api key>`")] = None,
 ) -> Seller:
     scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
         raise AuthenticationError("missing API key: send 'Authorization: Bearer <key>'")
-    return sellers.authenticate(uow, key.strip())
+    cache: KeyCache = request.app.state.key_cache
+    seller = cache.get(key)
+    if seller is None:
+        seller = await run_in_threadpool(sellers.authenticate, uow_for(request), key)
+        cache.put(key, seller)
+    return seller
 
 
 CurrentSeller = Annotated[Seller, Depends(get_current_seller)]

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
+
+from buyerguard.config import Settings
+from buyerguard.storage.database import Database
+from buyerguard.web.app import create_app
 
 CASE = {"email": "case@example.com"}
 COD_REFUSER = {"phone": "+8801712345678"}
@@ -280,3 +286,37 @@ def test_a_decision_is_sent_to_screening_decided_subscribers(
         f"/v1/subscriptions/{subscription['id']}/deliveries", headers=seller
     ).json()["deliveries"]
     assert [(d["event"], d["status"]) for d in deliveries] == [("screening.decided", "pending")]
+
+
+def test_concurrent_screenings_each_get_their_decision_and_are_logged(
+    settings: Settings, database: Database, seller: dict[str, str]
+) -> None:
+    app = create_app(settings, database=database)
+
+    async def screen_many() -> list[Any]:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            "/v1/screenings",
+                            json={"order": order(f"C-{i}"), "buyer": {"email": f"c{i}@ex.com"}},
+                            headers=seller,
+                        )
+                        for i in range(24)
+                    )
+                )
+            )
+
+    responses = asyncio.run(screen_many())
+    app.state.screenings.stop()
+    assert [r.status_code for r in responses] == [201] * 24
+    bodies = [r.json() for r in responses]
+    assert [b["order_ref"] for b in bodies] == [f"C-{i}" for i in range(24)]
+    assert len({b["screening_id"] for b in bodies}) == 24
+    with TestClient(app) as client:
+        logged = client.get("/v1/screenings", params={"limit": 100}, headers=seller).json()
+    assert sorted(s["order"]["ref"] for s in logged["screenings"]) == sorted(
+        f"C-{i}" for i in range(24)
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import InvalidInputError
@@ -21,7 +21,6 @@ from buyerguard.web.dependencies import (
     CurrentSeller,
     SecretDep,
     UnitOfWorkDep,
-    get_current_seller,
     secret_for,
     uow_for,
     utc_now,
@@ -80,28 +79,24 @@ async def _text(request: Request) -> str:
     responses=DUPLICATE,
 )
 async def post_events(
-    request: Request,
-    response: Response,
-    authorization: Annotated[str | None, Header(description="`Bearer <api key>`")] = None,
+    request: Request, response: Response, seller: CurrentSeller
 ) -> EventsAccepted:
     """One event, a JSON array of up to 1000, or JSON Lines. 202 once stored (committed);
     200 `duplicate` when every event id was seen before. See docs/events.md."""
     text = await _text(request)
-    result = await run_in_threadpool(_accept, request, authorization, text)
+    result = await run_in_threadpool(_accept, request, seller.id, text)
     if not result.new:
         response.status_code = 200
     return EventsAccepted.of(result)
 
 
-def _accept(request: Request, authorization: str | None, text: str) -> events.Accepted:
-    """The shared dependencies called in one trip to the thread pool rather than one trip each:
-    on this hot path the hand-offs between the event loop and the pool cost more than the
-    database work (bench/events_ingest.py)."""
-    uow = uow_for(request)
-    seller = get_current_seller(uow, authorization)
+def _accept(request: Request, seller_id: int, text: str) -> events.Accepted:
+    """Parsing and storing in one trip to the thread pool rather than one trip each: on this hot
+    path the hand-offs between the event loop and the pool cost more than the database work
+    (bench/events_ingest.py)."""
     parsed = parse_event_body(text)
     return events.accept_events(
-        uow, parsed, seller_id=seller.id, secret=secret_for(request), now=utc_now()
+        uow_for(request), parsed, seller_id=seller_id, secret=secret_for(request), now=utc_now()
     )
 
 

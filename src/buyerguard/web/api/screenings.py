@@ -5,36 +5,39 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.screening import Order
 from buyerguard.services import screening
+from buyerguard.services.screening import Screened, ScreeningRequest
 from buyerguard.web.api.schemas import RiskOut, ScreeningIn, ScreeningLogOut, ScreeningOut
 from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.group_commit import GroupCommitter
 
 router = APIRouter(prefix="/v1/screenings", tags=["screenings"], responses=ERROR_RESPONSES)
 Decision = Literal["ship", "review", "require_prepayment", "decline"]
 
 
+ScreeningCommitter = GroupCommitter[ScreeningRequest, Screened | BuyerGuardError]
+
+
 @router.post("", status_code=201, response_model=ScreeningOut)
-def create_screening(
-    body: ScreeningIn, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
-) -> ScreeningOut:
+async def create_screening(request: Request, body: ScreeningIn, seller: CurrentSeller) -> Response:
     """Ship, review, require prepayment or decline? Decided by your policy, with its reasons; the
     order is recorded, so a later tag on it is order-backed."""
-    screened = screening.screen_order(
-        uow,
-        body.order.to_order(),
-        body.buyer.identifiers(),
-        seller_id=seller.id,
-        secret=secret,
-        now=utc_now(),
+    committer: ScreeningCommitter = request.app.state.screenings
+    screened = await committer.submit(
+        ScreeningRequest(seller.id, body.order.to_order(), body.buyer.identifiers(), utc_now())
     )
-    return ScreeningOut.of(screened.screening, RiskOut.of(screened.risk), screened.errors)
+    if isinstance(screened, BuyerGuardError):
+        raise screened
+    out = ScreeningOut.of(screened.screening, RiskOut.of(screened.risk), screened.errors)
+    # Serialised here: the model is built from validated values, so FastAPI need not check it again.
+    return Response(out.model_dump_json(), status_code=201, media_type="application/json")
 
 
 class BatchLineOut(BaseModel):
