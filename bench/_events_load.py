@@ -1,6 +1,6 @@
 """The server under test and the load generator of bench/events_ingest.py.
 
-`app()` is also the factory `uvicorn --factory --workers N` imports in each worker.
+`workersN` runs `buyerguard serve --workers N --no-jobs`.
 """
 
 from __future__ import annotations
@@ -57,16 +57,6 @@ end
 """
 
 
-def app() -> Any:
-    """The app for `uvicorn --factory --workers N`: built as `buyerguard serve` builds it."""
-    from buyerguard.config import load_settings
-    from buyerguard.storage.database import open_database
-    from buyerguard.web.app import create_app
-
-    settings = load_settings()
-    return create_app(settings, database=open_database(settings.resolved_database_url()))
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,20 +72,10 @@ class Server:
         if mode == "serve":
             command = [str(VENV_BIN / "buyerguard"), "serve", "--port", str(self.port)]
         else:
+            # N processes, the background jobs left out as a deployment runs them elsewhere.
             workers = mode.removeprefix("workers")
-            command = [
-                str(VENV_BIN / "uvicorn"),
-                "--app-dir",
-                str(BENCH),
-                "--factory",
-                "_events_load:app",
-                "--workers",
-                workers,
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ]
+            command = [str(VENV_BIN / "buyerguard"), "serve", "--port", str(self.port)]
+            command += ["--workers", workers, "--no-jobs"]
         # A request wrk abandons when its time is up is logged by the server: kept out of sight.
         self.log = (data_dir / "server.log").open("w")
         # Its own process group, so that a kill reaches uvicorn's workers too.

@@ -1,8 +1,8 @@
 """Event ingestion over HTTP: `POST /v1/events` into the inbox, on SQLite, on this machine.
 
 The real server runs in a subprocess on 127.0.0.1 with a fresh SQLite data directory, in two
-set-ups: `serve` (`buyerguard serve`, one uvicorn process, as shipped) and `workers2` (`uvicorn
---factory --workers 2`, one process per core; the factory is in bench/_events_load.py). The load
+set-ups: `serve` (`buyerguard serve`, one uvicorn process, as shipped) and `workers2` (`buyerguard
+serve --workers 2 --no-jobs`, one process per core). The load
 generator is `wrk` (C, closed loop; `apt-get install -y wrk`) on the same machine, over loopback,
 with a Lua script that POSTs events with unique ids and a buyer email each, one event per request
 or a JSON array of `--batch` events. Each phase runs for a fixed time after a warm-up, so its

@@ -7,11 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.events import Event, EventRules
 from buyerguard.domain.inbox import (
     IncomingEvent,
     StoredEvent,
     hash_buyer,
+    parse_event_body,
     parse_history,
     refuse_future,
     without_buyer,
@@ -53,12 +55,54 @@ def accept_events(
     whole request, naming it. An event id the seller used before is a duplicate, even with another
     body: the first one stands.
     """
+    return store_incoming(
+        uow, _incoming(events, seller_id=seller_id, secret=secret, now=now), now=now
+    )
+
+
+@dataclass(frozen=True)
+class EventsRequest:
+    """One `POST /v1/events` body as it arrived: whose, and when."""
+
+    seller_id: int
+    body: str
+    now: datetime
+
+
+def accept_together(
+    uow: UnitOfWork, requests: Sequence[EventsRequest], *, secret: bytes
+) -> list[Accepted | BuyerGuardError]:
+    """Several requests' events in one transaction (one commit for all): each request gets its
+    statuses, or the error that refused it; as in `accept_events`, in the order they came."""
+    prepared: list[list[IncomingEvent] | BuyerGuardError] = []
+    for request in requests:
+        try:
+            events = parse_event_body(request.body)
+            incoming = _incoming(
+                events, seller_id=request.seller_id, secret=secret, now=request.now
+            )
+        except BuyerGuardError as error:
+            prepared.append(error)
+            continue
+        prepared.append(incoming)
+    everything = [item for p in prepared if not isinstance(p, BuyerGuardError) for item in p]
+    inserted: set[tuple[int, str]] = set()
+    if everything:
+        with uow:
+            inserted = uow.events.add_many(everything, now=max(r.now for r in requests))
+            uow.commit()
+    seen: set[tuple[int, str]] = set()  # an id twice in the batch is new only the first time
+    return [p if isinstance(p, BuyerGuardError) else _statuses(p, inserted, seen) for p in prepared]
+
+
+def _incoming(
+    events: Sequence[Event], *, seller_id: int, secret: bytes, now: datetime
+) -> list[IncomingEvent]:
     refuse_future(events, now=now)
-    incoming = [
+    return [
         IncomingEvent(seller_id, without_buyer(event), hash_buyer(event, secret), API_SOURCE)
         for event in events
     ]
-    return store_incoming(uow, incoming, now=now)
 
 
 def store_incoming(
@@ -67,11 +111,14 @@ def store_incoming(
     with uow:
         inserted = uow.events.add_many(incoming, now=now)
         uow.commit()
-    return _statuses(incoming, inserted)
+    return _statuses(incoming, inserted, set())
 
 
-def _statuses(incoming: Sequence[IncomingEvent], inserted: set[tuple[int, str]]) -> Accepted:
-    seen: set[tuple[int, str]] = set()
+def _statuses(
+    incoming: Sequence[IncomingEvent],
+    inserted: set[tuple[int, str]],
+    seen: set[tuple[int, str]],
+) -> Accepted:
     flags = []
     for item in incoming:
         key = (item.seller_id, item.event.event_id)

@@ -13,6 +13,7 @@ from buyerguard import __version__
 from buyerguard.config import Settings, load_settings
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.services import screening
+from buyerguard.services.events import Accepted, EventsRequest, accept_together
 from buyerguard.services.screening import Screened, ScreeningRequest
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -29,6 +30,7 @@ from buyerguard.web.api import (
     subscriptions,
     tags,
 )
+from buyerguard.web.api.events import EventsCommitter
 from buyerguard.web.api.screenings import ScreeningCommitter
 from buyerguard.web.dependencies import KeyCache
 from buyerguard.web.errors import install_error_handlers
@@ -46,11 +48,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     db = database or open_database(settings.resolved_database_url())
     secret = settings.identifier_secret()
     screenings_committer = _screenings_committer(db, secret)
+    events_committer = _events_committer(db, secret)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         screenings_committer.stop()
+        events_committer.stop()
         if database is None:
             db.dispose()
 
@@ -62,6 +66,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.identifier_secret = secret
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.screenings = screenings_committer
+    app.state.events = events_committer
     install_error_handlers(app)
     for module in (tags, buyers, orders, imports, sellers, screenings, policies, lists):
         app.include_router(module.router)
@@ -82,12 +87,26 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
 
 def _screenings_committer(db: Database, secret: bytes) -> ScreeningCommitter:
-    """Screenings arriving together share a transaction; SQLite has one writer, so one thread."""
+    """Screenings arriving together share a transaction."""
 
     def run(batch: Sequence[ScreeningRequest]) -> list[Screened | BuyerGuardError]:
         return screening.screen_together(SqlUnitOfWork(db.sessions), batch, secret=secret)
 
-    return GroupCommitter(run, threads=1 if db.is_sqlite else 4, name="buyerguard-screenings")
+    return GroupCommitter(run, threads=_writers(db), name="buyerguard-screenings")
+
+
+def _events_committer(db: Database, secret: bytes) -> EventsCommitter:
+    """Events posted together go into the inbox in one transaction."""
+
+    def run(batch: Sequence[EventsRequest]) -> list[Accepted | BuyerGuardError]:
+        return accept_together(SqlUnitOfWork(db.sessions), batch, secret=secret)
+
+    return GroupCommitter(run, threads=_writers(db), name="buyerguard-events")
+
+
+def _writers(db: Database) -> int:
+    # SQLite has one writer: more threads would only wait on its lock. PostgreSQL takes several.
+    return 1 if db.is_sqlite else 4
 
 
 def create_app_from_environment() -> FastAPI:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx2
 from fastapi.testclient import TestClient
 
+from buyerguard.config import Settings
 from buyerguard.services.event_processing import process_events
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
+from buyerguard.web.app import create_app
 
 Auth = dict[str, str]
 
@@ -195,3 +199,25 @@ def test_event_rules_are_read_and_replaced(
     refused = client.put("/v1/events/rules", json={"enabled": ["extortion"]}, headers=auth)
     assert refused.status_code == 422
     assert "extortion" in refused.json()["error"]["message"]
+
+
+def test_concurrent_posts_are_each_acknowledged_once(
+    settings: Settings, database: Database, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    seller = new_seller()
+    app = create_app(settings, database=database)
+
+    async def post_all() -> list[int]:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
+            posts = [
+                client.post("/v1/events", json=body(n % 12), headers=seller) for n in range(24)
+            ]
+            return [r.status_code for r in await asyncio.gather(*posts)]
+
+    statuses = asyncio.run(post_all())
+    app.state.events.stop()
+    # Each of the 12 event ids is new once (202) and a duplicate the second time (200).
+    assert sorted(statuses) == [200] * 12 + [202] * 12
+    with SqlUnitOfWork(database.sessions) as uow:
+        assert uow.events.count_pending() == 12

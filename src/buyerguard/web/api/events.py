@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from buyerguard.domain.errors import InvalidInputError
-from buyerguard.domain.inbox import parse_event_body
+from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.services import events
 from buyerguard.web.api.event_schemas import (
     EventRulesBody,
@@ -21,13 +20,13 @@ from buyerguard.web.dependencies import (
     CurrentSeller,
     SecretDep,
     UnitOfWorkDep,
-    secret_for,
-    uow_for,
     utc_now,
 )
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.group_commit import GroupCommitter
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=ERROR_RESPONSES)
+EventsCommitter = GroupCommitter[events.EventsRequest, events.Accepted | BuyerGuardError]
 
 EVENT_EXAMPLE = (
     '{"event_id": "shop-42:evt-1", "type": "chargeback.created", '
@@ -83,21 +82,16 @@ async def post_events(
 ) -> EventsAccepted:
     """One event, a JSON array of up to 1000, or JSON Lines. 202 once stored (committed);
     200 `duplicate` when every event id was seen before. See docs/events.md."""
-    text = await _text(request)
-    result = await run_in_threadpool(_accept, request, seller.id, text)
+    committer: EventsCommitter = request.app.state.events
+    # Requests that arrive together are parsed and stored by one writer thread in one transaction.
+    result = await committer.submit(
+        events.EventsRequest(seller.id, await _text(request), utc_now())
+    )
+    if isinstance(result, BuyerGuardError):
+        raise result
     if not result.new:
         response.status_code = 200
     return EventsAccepted.of(result)
-
-
-def _accept(request: Request, seller_id: int, text: str) -> events.Accepted:
-    """Parsing and storing in one trip to the thread pool rather than one trip each: on this hot
-    path the hand-offs between the event loop and the pool cost more than the database work
-    (bench/events_ingest.py)."""
-    parsed = parse_event_body(text)
-    return events.accept_events(
-        uow_for(request), parsed, seller_id=seller_id, secret=secret_for(request), now=utc_now()
-    )
 
 
 @router.post("/import", status_code=202, response_model=ImportAccepted, openapi_extra=HISTORY_BODY)
