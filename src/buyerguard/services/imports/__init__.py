@@ -19,6 +19,9 @@ from buyerguard.services.unit_of_work import UnitOfWork
 __all__ = ["CHUNK_LINES", "ImportResult", "import_lines"]
 
 CHUNK_LINES = 20_000
+# The first chunks are smaller: nothing is stored until the first is parsed, and the worker parses
+# faster than this process stores, so it stays ahead as they grow to CHUNK_LINES.
+FIRST_CHUNK_LINES = 2_500
 
 
 def import_lines(
@@ -84,5 +87,7 @@ _COLLECTOR = _CollectorPause()
 
 
 def _chunks(numbered: Iterator[tuple[int, str]]) -> Iterator[Chunk]:
-    while chunk := list(islice(numbered, CHUNK_LINES)):
+    size = min(FIRST_CHUNK_LINES, CHUNK_LINES)
+    while chunk := list(islice(numbered, size)):
         yield chunk
+        size = min(2 * size, CHUNK_LINES)
