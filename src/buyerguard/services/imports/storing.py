@@ -147,6 +147,8 @@ class ImportStore:
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
         rows: list[TagRecord] = []
         stored: list[bool] = []
+        tracked = []  # active tags of the buyers this import created
+        source, active, expired = TagSource.IMPORT, TagStatus.ACTIVE, TagStatus.EXPIRED
         for key, (seller, buyer, record) in zip(keys, tags, strict=True):
             if key in taken:
                 stored.append(False)
@@ -159,23 +161,15 @@ class ImportStore:
             ref = record.order_ref
             order = orders.get((seller, ref)) if ref else None
             backed = order is not None and order.buyer_id == buyer
-            active = expires_at > now
+            status = active if expires_at > now else expired
             rows.append(
                 TagRecord(
-                    seller_id=seller,
-                    buyer_id=buyer,
-                    reason=reason,
-                    note=record.note,
-                    order_ref=ref,
-                    source=TagSource.IMPORT,
-                    status=TagStatus.ACTIVE if active else TagStatus.EXPIRED,
-                    order_backed=backed,
-                    created_at=at,
-                    expires_at=expires_at,
+                    seller, buyer, reason, record.note, ref, source, status, backed, at, expires_at
                 )
             )
-            if active and buyer in new:
-                new.record(buyer, seller, reason, order_backed=backed, at=at)
+            if status is active and buyer in new:
+                tracked.append((seller, buyer, reason, backed, at))
+        new.record(tracked)
         uow.tags.add_many(rows)
         refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new})
         return stored
