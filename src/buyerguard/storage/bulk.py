@@ -53,16 +53,23 @@ class BulkInsert:
         self._by_dialect: dict[str, _Compiled] = {}
 
     def run(self, session: Session, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
+        if rows:
+            self.run_columns(session, list(zip(*rows, strict=True)))
+
+    def run_columns(self, session: Session, columns: Sequence[Sequence[Any]]) -> None:
+        """The rows given column by column, in `columns` order: converting a column is one call
+        in C per value, where a row at a time spends more in the interpreter than converting."""
+        if not columns or not columns[0]:
             return
         session.flush()  # as Session.execute would: rows added to the session go first
         connection = session.connection()
         compiled = self._compiled(connection.dialect)
-        processors = tuple(
-            (position, _utc_texts(session).__getitem__ if process is sqlite_utc else process)
-            for position, process in compiled.processors
-        )
-        values: list[Any] = _converted(rows, processors) if processors else list(rows)
+        converted: list[Iterable[Any]] = list(columns)
+        for position, process in compiled.processors:
+            if process is sqlite_utc:
+                process = _utc_texts(session).__getitem__
+            converted[position] = map(process, converted[position])
+        values: list[Any] = list(zip(*converted, strict=True))
         if compiled.names is not None:
             values = [dict(zip(compiled.names, row, strict=True)) for row in values]
         cursor = connection.connection.cursor()
@@ -111,14 +118,3 @@ def _utc_texts(session: Session) -> _UtcTexts:
     if texts is None:
         texts = session.info["utc_texts"] = _UtcTexts()
     return cast(_UtcTexts, texts)
-
-
-def _converted(
-    rows: Sequence[Sequence[Any]], processors: tuple[tuple[int, Processor], ...]
-) -> list[tuple[Any, ...]]:
-    """The rows with their converted columns. Column by column: a row at a time spends more time
-    in the interpreter's loop than in the conversions."""
-    columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
-    for position, process in processors:
-        columns[position] = map(process, columns[position])
-    return list(zip(*columns, strict=True))

@@ -99,23 +99,14 @@ def link_identifiers(
 
 
 def insert_tags(session: Session, rows: Sequence[TagRecord]) -> None:
-    INSERT_TAGS.run(session, [_tag_values(r) for r in rows])
-
-
-def _tag_values(r: TagRecord) -> tuple[Any, ...]:
-    # str() of a StrEnum is its value, in C; `.value` is a Python property.
-    return (
-        r.buyer_id,
-        r.seller_id,
-        r.reason,
-        r.note,
-        r.order_ref,
-        str(r.source),
-        str(r.status),
-        r.order_backed,
-        r.created_at,
-        r.expires_at,
+    if not rows:
+        return
+    seller, buyer, reason, note, ref, source, status, backed, created, expires = zip(
+        *rows, strict=True
     )
+    # str() of a StrEnum is its value, in C; `.value` is a Python property.
+    columns = [buyer, seller, reason, note, ref, [*map(str, source)], [*map(str, status)], backed]
+    INSERT_TAGS.run_columns(session, [*columns, created, expires])
 
 
 def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
