@@ -8,7 +8,7 @@ then on its aggregates are recomputed from storage like any pre-existing buyer's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 from datetime import datetime
 
 from buyerguard.domain.profiles import TagFacts, summarise
@@ -27,6 +27,10 @@ class NewBuyers:
 
     def __contains__(self, buyer_id: int) -> bool:
         return buyer_id in self._tags
+
+    def ids(self) -> KeysView[int]:
+        """The buyers tracked, as they change: a test of membership without a Python call."""
+        return self._tags.keys()
 
     def add(self, buyer_ids: Iterable[int]) -> None:
         for buyer_id in buyer_ids:

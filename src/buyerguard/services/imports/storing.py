@@ -141,8 +141,9 @@ class ImportStore:
         """As services.tags.store_tags: False marks a duplicate of an active tag (or of an earlier
         line of the chunk)."""
         uow, now, new = self.uow, self.now, self._new
+        new_ids = new.ids()
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
-        taken = uow.tags.active_keys(k for k in keys if k[1] not in new)
+        taken = uow.tags.active_keys(k for k in keys if k[1] not in new_ids)
         taken.update(k for k in keys if new.active(k))
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
         rows: list[TagRecord] = []
@@ -167,11 +168,11 @@ class ImportStore:
                     seller, buyer, reason, record.note, ref, source, status, backed, at, expires_at
                 )
             )
-            if status is active and buyer in new:
+            if status is active and buyer in new_ids:
                 tracked.append((seller, buyer, reason, backed, at))
         new.record(tracked)
         uow.tags.add_many(rows)
-        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new})
+        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new_ids})
         return stored
 
 
