@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -111,7 +111,16 @@ def insert_tags(session: Session, rows: Sequence[TagRecord]) -> None:
 
 def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
     rows = [
-        _stats_values(b, s) for b, s in stats.items() if s.distinct_reporters or s.clean_sellers
+        (
+            b,
+            s.distinct_reporters,
+            s.clean_sellers,
+            s.clean_weight,
+            s.first_reported_at,
+            s.last_reported_at,
+        )
+        for b, s in stats.items()
+        if s.distinct_reporters or s.clean_sellers
     ]
     INSERT_BUYER_STATS.run(session, rows)
     INSERT_REASON_STATS.run(
@@ -122,11 +131,6 @@ def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
             for r in s.reasons
         ],
     )
-
-
-def _stats_values(buyer_id: int, s: BuyerStats) -> tuple[Any, ...]:
-    reported = (s.first_reported_at, s.last_reported_at)
-    return (buyer_id, s.distinct_reporters, s.clean_sellers, s.clean_weight, *reported)
 
 
 def seller_ids(session: Session, names: Iterable[str]) -> dict[str, int]:

@@ -44,8 +44,9 @@ class NewBuyers:
             self._pending.discard(buyer_id)
             self._written.discard(buyer_id)
 
-    def active(self, key: TagKey) -> bool:
-        return key in self._active
+    def active(self, keys: Iterable[TagKey]) -> set[TagKey]:
+        """Which of these keys have an active tag of a tracked buyer."""
+        return self._active.intersection(keys)
 
     def record(self, tags: Iterable[tuple[int, int, str, bool, datetime]]) -> None:
         """Active imported tags stored for tracked buyers: (seller, buyer, reason, backed, at)."""

@@ -144,7 +144,7 @@ class ImportStore:
         new_ids = new.ids()
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
         taken = uow.tags.active_keys(k for k in keys if k[1] not in new_ids)
-        taken.update(k for k in keys if new.active(k))
+        taken.update(new.active(keys))
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
         rows: list[TagRecord] = []
         stored: list[bool] = []
