@@ -20,7 +20,7 @@ TagKey = tuple[int, int, str]  # (seller id, buyer id, reason)
 
 class NewBuyers:
     def __init__(self) -> None:
-        self._tags: dict[int, tuple[TagFacts, ...]] = {}
+        self._tags: dict[int, list[TagFacts]] = {}
         self._active: set[TagKey] = set()
         self._pending: set[int] = set()  # aggregates not written since their last tag
         self._written: set[int] = set()  # aggregates written at least once
@@ -34,7 +34,7 @@ class NewBuyers:
 
     def add(self, buyer_ids: Iterable[int]) -> None:
         for buyer_id in buyer_ids:
-            self._tags[buyer_id] = ()
+            self._tags[buyer_id] = []
 
     def forget(self, buyer_ids: Iterable[int]) -> None:
         """Stop tracking these buyers; whoever changed them refreshes their aggregates."""
@@ -52,7 +52,9 @@ class NewBuyers:
         """Active imported tags stored for tracked buyers: (seller, buyer, reason, backed, at)."""
         all_tags, active, pending = self._tags, self._active, self._pending
         for seller_id, buyer_id, reason, order_backed, at in tags:
-            all_tags[buyer_id] += (TagFacts(seller_id, reason, order_backed, TagSource.IMPORT, at),)
+            all_tags[buyer_id].append(
+                TagFacts(seller_id, reason, order_backed, TagSource.IMPORT, at)
+            )
             active.add((seller_id, buyer_id, reason))
             pending.add(buyer_id)
 

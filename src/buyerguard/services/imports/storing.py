@@ -40,7 +40,7 @@ class ImportStore:
         self.importer = importer
         self.now = now
         self.result = ImportResult()
-        self._sellers: dict[str, int] = {}
+        self._sellers: dict[str | None, int] = {}
         self._linked: dict[str, int] = {}  # digests this import linked: the buyer linked to
         self._folded: dict[int, int] = {}  # buyers merged by this import: the one kept
         self._new = NewBuyers()
@@ -89,10 +89,8 @@ class ImportStore:
         ]
         if missing:
             self._find_or_add_sellers(missing)
-        return [
-            importer.id if r.seller is None or r.seller == importer.name else cache[r.seller]
-            for r in records
-        ]
+        ids = {**cache, None: importer.id, importer.name: importer.id}
+        return [ids[r.seller] for r in records]
 
     def _find_or_add_sellers(self, names: list[str]) -> None:
         """In line order, as if one at a time: a name is looked up cleaned, among the sellers
