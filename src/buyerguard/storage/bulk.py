@@ -8,7 +8,7 @@ with the columns' own bind processors, and hands plain tuples to the driver.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -34,6 +34,17 @@ def sqlite_utc(value: datetime | None) -> str | None:
         value = value.astimezone(UTC)
     text = value.isoformat(" ")[:-6]  # without "+00:00"
     return text if value.microsecond else text + ".000000"
+
+
+def time_format(dialect: Dialect) -> Callable[[datetime], object] | None:
+    """The function that converts times for bulk inserts, if any: a module's function, which
+    another process can be given."""
+    return sqlite_utc if dialect.name == "sqlite" else None
+
+
+def remember_times(session: Session, texts: Mapping[datetime, object]) -> None:
+    """Times converted ahead by `time_format` (in another process), for this session's inserts."""
+    _utc_texts(session).update(cast(Mapping[datetime | None, str | None], texts))
 
 
 @dataclass(frozen=True)

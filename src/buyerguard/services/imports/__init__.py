@@ -38,14 +38,16 @@ def import_lines(
         importer=importer.name, may_name_sellers=importer.is_admin, secret=secret, now=now
     )
     errors: list[tuple[int, str]] = []
-    chunks = parsed_chunks(_chunks(enumerate(lines, start=1)), parser)
-    with _COLLECTOR.during_import(), uow, closing(chunks) as parsed:
+    with _COLLECTOR.during_import(), uow:
         uow.expect_bulk_writes()
+        chunks = parsed_chunks(_chunks(enumerate(lines, start=1)), parser, uow.time_format())
         store = ImportStore(uow, importer, now=now)
-        for records, bad in parsed:
-            errors.extend(bad)
-            if not errors:
-                store.store(records)
+        with closing(chunks) as parsed:
+            for records, bad, times in parsed:
+                errors.extend(bad)
+                if not errors:
+                    uow.formatted_times(times)
+                    store.store(records)
         if errors:
             raise InvalidImportError(errors)
         result = store.finish()

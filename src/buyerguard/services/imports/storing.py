@@ -14,9 +14,8 @@ from datetime import datetime
 from buyerguard.domain.alerts import BUYER_FLAGGED
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.imports import ImportRecord
-from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.sellers import Role, Seller, validate_seller_name
-from buyerguard.domain.tags import TagRecord, TagSource, TagStatus
+from buyerguard.domain.tags import TagRecord, TagSource, TagStatus, expiry_for
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import link_buyers, refresh_stats
@@ -156,7 +155,7 @@ class ImportStore:
             stored.append(True)
             reason = key[2]
             at = record.at or now
-            expires_at = at + get_reason(reason).expires_after
+            expires_at = expiry_for(reason, at)
             ref = record.order_ref
             order = orders.get((seller, ref)) if ref else None
             backed = order is not None and order.buyer_id == buyer
