@@ -44,6 +44,7 @@ from buyerguard.services import orders as service_orders
 from buyerguard.services.imports import parsing, storing
 from buyerguard.services.sellers import create_seller
 from buyerguard.storage import repositories, unit_of_work
+from buyerguard.storage.bulk import sqlite_utc
 from buyerguard.storage.database import open_database
 from buyerguard.storage.schema import upgrade
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -230,7 +231,8 @@ def import_file(
 
 def parse_ceiling(source: Path, importer: Any) -> dict[str, Any]:
     """The parse step alone (`parse_chunk`: JSON, validation, normalising and hashing identifiers,
-    each buyer's once as in an import), in one process, no database. An import parses ahead in a
+    each buyer's once as in an import, and formatting tags' times as SQLite stores them), in one
+    process, no database. An import parses ahead in a
     second process while it stores, so this bounds it only on a single core."""
     with source.open(encoding="utf-8") as lines:
         numbered = list(enumerate(lines, start=1))
@@ -239,7 +241,7 @@ def parse_ceiling(source: Path, importer: Any) -> dict[str, Any]:
     )
     gc.collect()
     started = time.perf_counter()
-    records, errors = parsing.parse_chunk(parser, numbered)
+    records, errors, _ = parsing.parse_chunk(parser, numbered, sqlite_utc)
     elapsed = time.perf_counter() - started
     if errors:
         sys.exit(f"bench bug: parse errors {errors[:3]}")
@@ -425,8 +427,9 @@ def report(payload: dict[str, Any]) -> str:
         "*phone*: a platform id and a phone number (parsed by phonenumbers). *Parse step "
         "alone*: `services.imports.parsing.parse_chunk` over the same lines in one process "
         "without a database (JSON, validation, normalising and hashing the identifiers, once "
-        "per buyer), best of 3. An import of more than one chunk parses in a second process "
-        "while it stores the chunk before, so this bounds it only when one core is free.",
+        "per buyer, formatting the tags' times as SQLite stores them), best of 3. An import "
+        "of more than one chunk parses in a second process while it stores the chunk before, "
+        "so this bounds it only when one core is free.",
         "",
         markdown_table(
             (

@@ -40,6 +40,19 @@ def test_a_naive_time_is_refused() -> None:
         sqlite_utc(datetime(2026, 1, 1))
 
 
+def test_times_formatted_ahead_are_the_ones_written(uow: SqlUnitOfWork) -> None:
+    with uow:
+        on_sqlite = uow.session.connection().dialect.name == "sqlite"
+        # PostgreSQL's driver takes the datetimes themselves.
+        assert uow.time_format() is (sqlite_utc if on_sqlite else None)
+        uow.formatted_times({NOW: "formatted ahead"} if on_sqlite else {})
+        (buyer,) = uow.buyers.create(1, now=NOW)
+        stored = uow.session.execute(
+            text("SELECT created_at FROM buyers WHERE id = :id"), {"id": buyer}
+        ).scalar()
+    assert stored == ("formatted ahead" if on_sqlite else NOW)
+
+
 def test_buyers_are_created_with_consecutive_ids(uow: SqlUnitOfWork) -> None:
     with uow:
         first = uow.buyers.create(3, now=NOW)

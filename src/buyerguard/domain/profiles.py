@@ -77,52 +77,53 @@ def summarise(
     by_reason: dict[str, dict[int, TagFacts]] = {}
     for tag in sorted(tags, key=_created_at):
         by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)
-    reasons = tuple(
-        _reason_stats(code, list(per_seller.values()), trust)
-        for code, per_seller in sorted(by_reason.items())
-    )
-    reporters = {seller for per_seller in by_reason.values() for seller in per_seller}
-    # A seller who accuses the buyer of misconduct does not also vouch for it.
-    accusers = {
-        seller
-        for code, per_seller in by_reason.items()
-        if get_reason(code).misconduct
-        for seller in per_seller
-    }
-    cleaners = set(clean_sellers) - accusers
+    # Imports and refreshes summarise tens of thousands of buyers with a tag or two each: list
+    # comprehensions and the common cases spelt out cost less than the generators they replace.
+    reasons = tuple([_reason_stats(code, by_reason[code], trust) for code in sorted(by_reason)])
+    reporters = set().union(*by_reason.values())
+    cleaners = set(clean_sellers)
+    if cleaners:  # a seller who accuses the buyer of misconduct does not also vouch for it
+        accusers = {
+            seller
+            for code, per_seller in by_reason.items()
+            if get_reason(code).misconduct
+            for seller in per_seller
+        }
+        cleaners = cleaners - accusers
+    first_at: datetime | None = min([r.first_at for r in reasons], default=None)
+    last_at: datetime | None = max([r.last_at for r in reasons], default=None)
     return BuyerStats(
         distinct_reporters=len(reporters),
         clean_sellers=len(cleaners),
-        clean_weight=sum(trust.get(s, NEW_SELLER_TRUST) for s in cleaners),
-        first_reported_at=min((r.first_at for r in reasons), default=None),
-        last_reported_at=max((r.last_at for r in reasons), default=None),
+        clean_weight=sum([trust.get(s, NEW_SELLER_TRUST) for s in cleaners]),
+        first_reported_at=first_at,
+        last_reported_at=last_at,
         reasons=reasons,
     )
 
 
-def _reason_stats(code: str, tags: Sequence[TagFacts], trust: Mapping[int, float]) -> ReasonStats:
+def _reason_stats(
+    code: str, per_seller: Mapping[int, TagFacts], trust: Mapping[int, float]
+) -> ReasonStats:
+    """Of the earliest tag of each seller, in time order (so the first is the earliest)."""
     reason = get_reason(code)
+    tags = list(per_seller.values())
     weight = sum(
-        reputation.anchored(
-            reputation.tag_weight(
-                trust.get(t.seller_id, NEW_SELLER_TRUST),
-                order_backed=t.order_backed,
-                event_backed=t.source is TagSource.EVENT,
-            ),
-            reason,
-            t.created_at,
-        )
-        for t in tags
+        [
+            reputation.anchored(
+                reputation.tag_weight(
+                    trust.get(t.seller_id, NEW_SELLER_TRUST),
+                    order_backed=t.order_backed,
+                    event_backed=t.source is TagSource.EVENT,
+                ),
+                reason,
+                t.created_at,
+            )
+            for t in tags
+        ]
     )
-    times = [t.created_at for t in tags]
-    return ReasonStats(
-        reason=code,
-        sellers=len(tags),
-        order_backed=[t.order_backed for t in tags].count(True),
-        anchored_weight=weight,
-        first_at=min(times),
-        last_at=max(times),
-    )
+    backed = [t.order_backed for t in tags].count(True)
+    return ReasonStats(code, len(tags), backed, weight, tags[0].created_at, tags[-1].created_at)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -19,6 +19,8 @@ from buyerguard.domain.profiles import BuyerStats, TagFacts
 from buyerguard.domain.screening import LoggedScreening
 from buyerguard.domain.sellers import Role, Seller
 from buyerguard.domain.tags import Tag, TagRecord, TagStatus
+
+TimeFormat = Callable[[datetime], object]
 
 
 class SellerRepository(Protocol):
@@ -226,6 +228,13 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def expect_bulk_writes(self) -> None:
         """This transaction will write many rows (an import): storage may prepare for that."""
+
+    def time_format(self) -> TimeFormat | None:
+        """How bulk writes store a time, when storage converts times itself: a function that
+        another process may run ahead (an import's parsing process), or None."""
+
+    def formatted_times(self, texts: Mapping[datetime, object]) -> None:
+        """Times formatted ahead by `time_format`, for the bulk writes of this transaction."""
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -99,28 +99,28 @@ def link_identifiers(
 
 
 def insert_tags(session: Session, rows: Sequence[TagRecord]) -> None:
-    INSERT_TAGS.run(session, [_tag_values(r) for r in rows])
-
-
-def _tag_values(r: TagRecord) -> tuple[Any, ...]:
-    # str() of a StrEnum is its value, in C; `.value` is a Python property.
-    return (
-        r.buyer_id,
-        r.seller_id,
-        r.reason,
-        r.note,
-        r.order_ref,
-        str(r.source),
-        str(r.status),
-        r.order_backed,
-        r.created_at,
-        r.expires_at,
+    if not rows:
+        return
+    seller, buyer, reason, note, ref, source, status, backed, created, expires = zip(
+        *rows, strict=True
     )
+    # str() of a StrEnum is its value, in C; `.value` is a Python property.
+    columns = [buyer, seller, reason, note, ref, [*map(str, source)], [*map(str, status)], backed]
+    INSERT_TAGS.run_columns(session, [*columns, created, expires])
 
 
 def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
     rows = [
-        _stats_values(b, s) for b, s in stats.items() if s.distinct_reporters or s.clean_sellers
+        (
+            b,
+            s.distinct_reporters,
+            s.clean_sellers,
+            s.clean_weight,
+            s.first_reported_at,
+            s.last_reported_at,
+        )
+        for b, s in stats.items()
+        if s.distinct_reporters or s.clean_sellers
     ]
     INSERT_BUYER_STATS.run(session, rows)
     INSERT_REASON_STATS.run(
@@ -131,11 +131,6 @@ def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
             for r in s.reasons
         ],
     )
-
-
-def _stats_values(buyer_id: int, s: BuyerStats) -> tuple[Any, ...]:
-    reported = (s.first_reported_at, s.last_reported_at)
-    return (buyer_id, s.distinct_reporters, s.clean_sellers, s.clean_weight, *reported)
 
 
 def seller_ids(session: Session, names: Iterable[str]) -> dict[str, int]:

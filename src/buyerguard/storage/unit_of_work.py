@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -9,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from buyerguard.domain.errors import ConflictError
+from buyerguard.storage import bulk
 from buyerguard.storage.alerts import SqlDeliveryRepository, SqlSubscriptionRepository
 from buyerguard.storage.database import tune_for_bulk_writes
 from buyerguard.storage.event_orders import SqlEventOrderRepository
@@ -68,6 +71,12 @@ class SqlUnitOfWork:
 
     def expect_bulk_writes(self) -> None:
         tune_for_bulk_writes(self.session.connection())
+
+    def time_format(self) -> Callable[[datetime], object] | None:
+        return bulk.time_format(self.session.connection().dialect)
+
+    def formatted_times(self, texts: Mapping[datetime, object]) -> None:
+        bulk.remember_times(self.session, texts)
 
     def commit(self) -> None:
         self.session.commit()

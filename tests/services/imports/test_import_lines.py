@@ -209,3 +209,11 @@ def test_a_seller_name_is_looked_up_cleaned_and_created_as_given(uow):
     assert set(named) == {"Operator", "Shop 1", " New", "New"}
     assert named["Shop 1"] == existing
     assert [len(tags_of(uow, named[n])) for n in ("Shop 1", " New", "New")] == [1, 1, 2]
+
+
+def test_chunks_grow_from_the_first_size_to_the_full_one(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(imports, "FIRST_CHUNK_LINES", 2)
+    monkeypatch.setattr(imports, "CHUNK_LINES", 5)
+    numbered = enumerate((f"line {n}" for n in range(1, 17)), start=1)
+    sizes = [len(chunk) for chunk in imports._chunks(numbered)]
+    assert sizes == [2, 4, 5, 5]

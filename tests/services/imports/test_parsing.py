@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 from buyerguard.domain.imports import RecordParser
+from buyerguard.domain.tags import expiry_for
 from buyerguard.services.imports.parsing import parse_chunk, parsed_chunks
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -27,8 +28,9 @@ def test_what_the_standard_library_reads_is_read_and_its_errors_are_kept() -> No
         (4, "{oops"),
         (5, line(note="\ud800")),  # a lone surrogate
     ]
-    records, errors = parse_chunk(parser(), numbered)
+    records, errors, times = parse_chunk(parser(), numbered)
     assert [r.line for r in records] == [1, 5]
+    assert times == {}  # not asked to format them
     assert errors == [
         (2, "buyer: expected an object of identifiers"),
         (4, "not valid JSON (Expecting property name enclosed in double quotes)"),
@@ -51,3 +53,15 @@ def test_one_chunk_is_parsed_here() -> None:
     (parsed,) = parsed_chunks(iter([[(1, line())]]), parser())
     assert len(parsed.records) == 1
     assert list(parsed_chunks(iter([]), parser())) == []
+
+
+def test_the_worker_formats_the_tags_times_as_storage_writes_them() -> None:
+    at = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    chunks = [
+        [(1, line(at="2026-11-01T08:30:00Z")), (2, line())],  # no time: the import's
+        [(3, line(type="completed_order", order_ref="R-1", at="2026-10-01T00:00:00Z"))],
+    ]
+    first, second = parsed_chunks(iter(chunks), parser(), time_format=str)
+    expected = (at, expiry_for("other", at), NOW, expiry_for("other", NOW))
+    assert first.times == {time: str(time) for time in expected}
+    assert second.times == {}  # orders are not written in bulk

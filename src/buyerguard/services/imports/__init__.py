@@ -19,6 +19,9 @@ from buyerguard.services.unit_of_work import UnitOfWork
 __all__ = ["CHUNK_LINES", "ImportResult", "import_lines"]
 
 CHUNK_LINES = 20_000
+# The first chunks are smaller: nothing is stored until the first is parsed, and the worker parses
+# faster than this process stores, so it stays ahead as they grow to CHUNK_LINES.
+FIRST_CHUNK_LINES = 2_500
 
 
 def import_lines(
@@ -35,14 +38,16 @@ def import_lines(
         importer=importer.name, may_name_sellers=importer.is_admin, secret=secret, now=now
     )
     errors: list[tuple[int, str]] = []
-    chunks = parsed_chunks(_chunks(enumerate(lines, start=1)), parser)
-    with _COLLECTOR.during_import(), uow, closing(chunks) as parsed:
+    with _COLLECTOR.during_import(), uow:
         uow.expect_bulk_writes()
+        chunks = parsed_chunks(_chunks(enumerate(lines, start=1)), parser, uow.time_format())
         store = ImportStore(uow, importer, now=now)
-        for records, bad in parsed:
-            errors.extend(bad)
-            if not errors:
-                store.store(records)
+        with closing(chunks) as parsed:
+            for records, bad, times in parsed:
+                errors.extend(bad)
+                if not errors:
+                    uow.formatted_times(times)
+                    store.store(records)
         if errors:
             raise InvalidImportError(errors)
         result = store.finish()
@@ -84,5 +89,7 @@ _COLLECTOR = _CollectorPause()
 
 
 def _chunks(numbered: Iterator[tuple[int, str]]) -> Iterator[Chunk]:
-    while chunk := list(islice(numbered, CHUNK_LINES)):
+    size = min(FIRST_CHUNK_LINES, CHUNK_LINES)
+    while chunk := list(islice(numbered, size)):
         yield chunk
+        size = min(2 * size, CHUNK_LINES)

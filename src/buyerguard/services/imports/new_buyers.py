@@ -8,7 +8,7 @@ then on its aggregates are recomputed from storage like any pre-existing buyer's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 from datetime import datetime
 
 from buyerguard.domain.profiles import TagFacts, summarise
@@ -16,14 +16,11 @@ from buyerguard.domain.tags import TagSource
 from buyerguard.services.unit_of_work import UnitOfWork
 
 TagKey = tuple[int, int, str]  # (seller id, buyer id, reason)
-Fact = tuple[int, str, bool, datetime]  # an imported tag's seller, reason, backing, time
 
 
 class NewBuyers:
     def __init__(self) -> None:
-        # Tuples of plain values, not TagFacts (whose source is an enum): the garbage collector
-        # stops tracking them, and an import keeps hundreds of thousands.
-        self._tags: dict[int, tuple[Fact, ...]] = {}
+        self._tags: dict[int, list[TagFacts]] = {}
         self._active: set[TagKey] = set()
         self._pending: set[int] = set()  # aggregates not written since their last tag
         self._written: set[int] = set()  # aggregates written at least once
@@ -31,28 +28,35 @@ class NewBuyers:
     def __contains__(self, buyer_id: int) -> bool:
         return buyer_id in self._tags
 
+    def ids(self) -> KeysView[int]:
+        """The buyers tracked, as they change: a test of membership without a Python call."""
+        return self._tags.keys()
+
     def add(self, buyer_ids: Iterable[int]) -> None:
         for buyer_id in buyer_ids:
-            self._tags[buyer_id] = ()
+            self._tags[buyer_id] = []
 
     def forget(self, buyer_ids: Iterable[int]) -> None:
         """Stop tracking these buyers; whoever changed them refreshes their aggregates."""
         for buyer_id in buyer_ids:
-            for seller_id, reason, _, _ in self._tags.pop(buyer_id, ()):
-                self._active.discard((seller_id, buyer_id, reason))
+            for tag in self._tags.pop(buyer_id, ()):
+                self._active.discard((tag.seller_id, buyer_id, tag.reason))
             self._pending.discard(buyer_id)
             self._written.discard(buyer_id)
 
-    def active(self, key: TagKey) -> bool:
-        return key in self._active
+    def active(self, keys: Iterable[TagKey]) -> set[TagKey]:
+        """Which of these keys have an active tag of a tracked buyer."""
+        return self._active.intersection(keys)
 
-    def record(
-        self, buyer_id: int, seller_id: int, reason: str, *, order_backed: bool, at: datetime
-    ) -> None:
-        """An active imported tag stored for a tracked buyer."""
-        self._tags[buyer_id] += ((seller_id, reason, order_backed, at),)
-        self._active.add((seller_id, buyer_id, reason))
-        self._pending.add(buyer_id)
+    def record(self, tags: Iterable[tuple[int, int, str, bool, datetime]]) -> None:
+        """Active imported tags stored for tracked buyers: (seller, buyer, reason, backed, at)."""
+        all_tags, active, pending = self._tags, self._active, self._pending
+        for seller_id, buyer_id, reason, order_backed, at in tags:
+            all_tags[buyer_id].append(
+                TagFacts(seller_id, reason, order_backed, TagSource.IMPORT, at)
+            )
+            active.add((seller_id, buyer_id, reason))
+            pending.add(buyer_id)
 
     def write_aggregates(self, uow: UnitOfWork) -> None:
         """Write the aggregates of the buyers with tags stored since the last call."""
@@ -61,15 +65,9 @@ class NewBuyers:
         buyers = sorted(self._pending)
         sellers = {tag[0] for buyer in buyers for tag in self._tags[buyer]}
         trust = uow.sellers.trust_for(sellers)
-        stats = {
-            buyer: summarise([_facts(*tag) for tag in self._tags[buyer]], (), trust)
-            for buyer in buyers
-        }
+        tags = self._tags
+        stats = {buyer: summarise(tags[buyer], (), trust) for buyer in buyers}
         uow.stats.add({b: s for b, s in stats.items() if b not in self._written})
         uow.stats.replace({b: s for b, s in stats.items() if b in self._written})
         self._written.update(buyers)
         self._pending.clear()
-
-
-def _facts(seller_id: int, reason: str, order_backed: bool, at: datetime) -> TagFacts:
-    return TagFacts(seller_id, reason, order_backed, TagSource.IMPORT, at)

@@ -13,12 +13,15 @@ import threading
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
 from typing import NamedTuple
 
 import orjson
 
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.imports import ImportRecord, RecordParser, decode_line
+from buyerguard.domain.tags import expiry_for
+from buyerguard.services.unit_of_work import TimeFormat
 
 Chunk = list[tuple[int, str]]  # (line number, text)
 AHEAD = 2  # chunks given to the worker before their turn: it never waits for the next
@@ -27,9 +30,12 @@ AHEAD = 2  # chunks given to the worker before their turn: it never waits for th
 class ParsedChunk(NamedTuple):
     records: list[ImportRecord]
     errors: list[tuple[int, str]]  # (line number, message)
+    times: dict[datetime, object]  # the tags' times as storage writes them, if formatted here
 
 
-def parse_chunk(parser: RecordParser, chunk: Sequence[tuple[int, str]]) -> ParsedChunk:
+def parse_chunk(
+    parser: RecordParser, chunk: Sequence[tuple[int, str]], time_format: TimeFormat | None = None
+) -> ParsedChunk:
     records = []
     errors = []
     for number, text in chunk:
@@ -45,13 +51,29 @@ def parse_chunk(parser: RecordParser, chunk: Sequence[tuple[int, str]]) -> Parse
             records.append(parser.record(data, line=number))
         except BuyerGuardError as error:
             errors.append((number, error.message))
-    return ParsedChunk(records, errors)
+    times = _formatted_times(records, parser.now, time_format) if time_format else {}
+    return ParsedChunk(records, errors, times)
+
+
+def _formatted_times(
+    records: list[ImportRecord], now: datetime, time_format: TimeFormat
+) -> dict[datetime, object]:
+    """Each tag's time and expiry as storage will write them: converting them costs the
+    process that stores the chunk more than passing it the results."""
+    times = {}
+    for record in records:
+        if record.type == "tag":
+            at = record.at or now
+            expires_at = expiry_for(record.reason or "", at)
+            times[at] = time_format(at)
+            times[expires_at] = time_format(expires_at)
+    return times
 
 
 def parsed_chunks(
-    chunks: Iterator[Chunk], parser: RecordParser
+    chunks: Iterator[Chunk], parser: RecordParser, time_format: TimeFormat | None = None
 ) -> Generator[ParsedChunk, None, None]:
-    """Each chunk parsed, in order."""
+    """Each chunk parsed, in order; the times of its tags formatted by the worker process."""
     first = next(chunks, None)
     second = next(chunks, None)
     if first is None or second is None:
@@ -60,7 +82,7 @@ def parsed_chunks(
         return
     context = multiprocessing.get_context(_start_method())
     worker = ProcessPoolExecutor(
-        1, mp_context=context, initializer=_start_worker, initargs=(parser,)
+        1, mp_context=context, initializer=_start_worker, initargs=(parser, time_format)
     )
     try:
         pending: deque[Future[ParsedChunk]] = deque(
@@ -87,15 +109,17 @@ def _take(chunks: Iterator[Chunk], count: int) -> list[Chunk]:
     return [chunk for _, chunk in zip(range(count), chunks, strict=False)]
 
 
-_worker_parser: list[RecordParser] = []  # in a worker process: the parser of its import
+# In a worker process: the parser of its import, and how storage writes times.
+_worker_parser: list[tuple[RecordParser, TimeFormat | None]] = []
 
 
-def _start_worker(parser: RecordParser) -> None:
+def _start_worker(parser: RecordParser, time_format: TimeFormat | None) -> None:
     # The process parses one import and ends; its parser's cache of identifiers only grows, and
     # the cyclic collector would traverse it again and again for nothing.
     gc.disable()
-    _worker_parser.append(parser)
+    _worker_parser.append((parser, time_format))
 
 
 def _parse_in_worker(chunk: Chunk) -> ParsedChunk:
-    return parse_chunk(_worker_parser[0], chunk)
+    parser, time_format = _worker_parser[0]
+    return parse_chunk(parser, chunk, time_format)

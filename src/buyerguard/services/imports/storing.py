@@ -14,9 +14,8 @@ from datetime import datetime
 from buyerguard.domain.alerts import BUYER_FLAGGED
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.imports import ImportRecord
-from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.sellers import Role, Seller, validate_seller_name
-from buyerguard.domain.tags import TagRecord, TagSource, TagStatus
+from buyerguard.domain.tags import TagRecord, TagSource, TagStatus, expiry_for
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import link_buyers, refresh_stats
@@ -40,7 +39,7 @@ class ImportStore:
         self.importer = importer
         self.now = now
         self.result = ImportResult()
-        self._sellers: dict[str, int] = {}
+        self._sellers: dict[str | None, int] = {}
         self._linked: dict[str, int] = {}  # digests this import linked: the buyer linked to
         self._folded: dict[int, int] = {}  # buyers merged by this import: the one kept
         self._new = NewBuyers()
@@ -89,10 +88,8 @@ class ImportStore:
         ]
         if missing:
             self._find_or_add_sellers(missing)
-        return [
-            importer.id if r.seller is None or r.seller == importer.name else cache[r.seller]
-            for r in records
-        ]
+        ids = {**cache, None: importer.id, importer.name: importer.id}
+        return [ids[r.seller] for r in records]
 
     def _find_or_add_sellers(self, names: list[str]) -> None:
         """In line order, as if one at a time: a name is looked up cleaned, among the sellers
@@ -141,12 +138,15 @@ class ImportStore:
         """As services.tags.store_tags: False marks a duplicate of an active tag (or of an earlier
         line of the chunk)."""
         uow, now, new = self.uow, self.now, self._new
+        new_ids = new.ids()
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
-        taken = uow.tags.active_keys(k for k in keys if k[1] not in new)
-        taken.update(k for k in keys if new.active(k))
+        taken = uow.tags.active_keys(k for k in keys if k[1] not in new_ids)
+        taken.update(new.active(keys))
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
         rows: list[TagRecord] = []
         stored: list[bool] = []
+        tracked = []  # active tags of the buyers this import created
+        source, active, expired = TagSource.IMPORT, TagStatus.ACTIVE, TagStatus.EXPIRED
         for key, (seller, buyer, record) in zip(keys, tags, strict=True):
             if key in taken:
                 stored.append(False)
@@ -155,29 +155,21 @@ class ImportStore:
             stored.append(True)
             reason = key[2]
             at = record.at or now
-            expires_at = at + get_reason(reason).expires_after
+            expires_at = expiry_for(reason, at)
             ref = record.order_ref
             order = orders.get((seller, ref)) if ref else None
             backed = order is not None and order.buyer_id == buyer
-            active = expires_at > now
+            status = active if expires_at > now else expired
             rows.append(
                 TagRecord(
-                    seller_id=seller,
-                    buyer_id=buyer,
-                    reason=reason,
-                    note=record.note,
-                    order_ref=ref,
-                    source=TagSource.IMPORT,
-                    status=TagStatus.ACTIVE if active else TagStatus.EXPIRED,
-                    order_backed=backed,
-                    created_at=at,
-                    expires_at=expires_at,
+                    seller, buyer, reason, record.note, ref, source, status, backed, at, expires_at
                 )
             )
-            if active and buyer in new:
-                new.record(buyer, seller, reason, order_backed=backed, at=at)
+            if status is active and buyer in new_ids:
+                tracked.append((seller, buyer, reason, backed, at))
+        new.record(tracked)
         uow.tags.add_many(rows)
-        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new})
+        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new_ids})
         return stored
 
 
