@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -45,7 +46,8 @@ class Settings(BaseSettings):
         10.0,
         ge=0,
         description="Seconds a server process remembers a good API key (0: ask the database "
-        "on every request); a seller's role or trust changes reach requests within this time.",
+        "on every request); a revoked key, or a change of a seller's role or trust, reaches "
+        "requests within this time.",
     )
     screening_retention_days: int = Field(
         730, ge=1, description="Days a screening decision is kept in the decision log."
@@ -70,9 +72,27 @@ class Settings(BaseSettings):
         path = self.data_dir / SECRET_FILE
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+            _create_secret(path)
+        secret = path.read_text().strip()
+        if not secret:
+            raise ValueError(f"{path} is empty: restore it, or remove it only if the data is new")
+        return secret.encode()
+
+
+def _create_secret(path: Path) -> None:
+    """Written whole under another name, then linked into place: of server processes starting
+    together, exactly one key wins and every process reads it complete (two keys would hash the
+    same email two ways, and split buyers silently)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process was first: its key stands
+    finally:
+        draft.unlink()
 
 
 def load_settings() -> Settings:

@@ -46,7 +46,8 @@ def test_times_formatted_ahead_are_the_ones_written(uow: SqlUnitOfWork) -> None:
         # PostgreSQL's driver takes the datetimes themselves.
         assert uow.time_format() is (sqlite_utc if on_sqlite else None)
         uow.formatted_times({NOW: "formatted ahead"} if on_sqlite else {})
-        (buyer,) = uow.buyers.create(1, now=NOW)
+        # The first new buyer is inserted alone (it takes SQLite's write lock), the others in bulk.
+        _, buyer = uow.buyers.create(2, now=NOW)
         stored = uow.session.execute(
             text("SELECT created_at FROM buyers WHERE id = :id"), {"id": buyer}
         ).scalar()

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from buyerguard.domain.errors import ConflictError
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 from buyerguard.storage.database import Database
 from buyerguard.storage.prepared import Prepared
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 NOW = datetime(2026, 11, 30, 12, 30, 15, 123456, tzinfo=UTC)
 SELLERS = select(t.SellerRow.id, t.SellerRow.name, t.SellerRow.created_at, t.SellerRow.trust)
@@ -94,3 +97,31 @@ def test_few_digests_find_each_buyer(database: Database) -> None:
         params = {"d0": "d-two", "d1": "unknown", "d2": "d-one"}
         found = dict(sql.find_few_buyers(3).rows(session, params))
     assert found == {"d-one": buyer.id, "d-two": buyer.id}
+
+
+def test_a_unique_key_taken_is_a_conflict_to_retry(database: Database) -> None:
+    """The driver's own IntegrityError is raised as SQLAlchemy's, which the unit of work turns into
+    a conflict (409), as for statements run through Core."""
+    with database.sessions() as session:
+        seller = _seller(session, "eta", 0.5)
+        buyer = t.BuyerRow(created_at=NOW)
+        session.add(buyer)
+        session.commit()
+        buyer_id = buyer.id
+    values = {
+        "seller_id": seller,
+        "buyer_id": buyer_id,
+        "order_ref": "A-1",
+        "completed": False,
+        "created_at": NOW,
+        "completed_at": None,
+    }
+    uow = SqlUnitOfWork(database.sessions)
+
+    def insert_twice() -> None:
+        with uow:
+            sql.INSERT_ONE_ORDER.run(uow.session, values)
+            sql.INSERT_ONE_ORDER.run(uow.session, values)
+
+    with pytest.raises(ConflictError):
+        insert_twice()

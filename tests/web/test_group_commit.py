@@ -81,3 +81,20 @@ def test_an_error_of_a_lone_item_reaches_its_caller() -> None:
     with pytest.raises(RuntimeError, match="disk full"):
         asyncio.run(committer.submit(1))
     committer.stop()
+
+
+def test_after_stop_items_are_refused_until_resumed() -> None:
+    committer: GroupCommitter[int, int] = GroupCommitter(lambda items: [i + 1 for i in items])
+    committer.stop()
+    with pytest.raises(RuntimeError, match="stopped"):
+        asyncio.run(committer.submit(1))
+    committer.resume()
+    assert asyncio.run(committer.submit(1)) == 2
+    committer.stop()
+
+
+def test_a_run_that_answers_wrongly_fails_its_requests_instead_of_hanging() -> None:
+    committer: GroupCommitter[int, int] = GroupCommitter(lambda items: [])
+    with pytest.raises(RuntimeError, match="0 results for 1 items"):
+        asyncio.run(asyncio.wait_for(committer.submit(1), timeout=10))
+    committer.stop()

@@ -48,6 +48,8 @@ def serve(
 
     from buyerguard.web.app import create_app, freeze_startup_objects
 
+    settings.identifier_secret()  # created here, once, before any worker process reads it
+
     with opened(settings) as database:
         if with_jobs:
             runner = threading.Thread(

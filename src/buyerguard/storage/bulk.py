@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from buyerguard.storage.prepared import driver_errors, driver_key
 from buyerguard.storage.tables import UtcDateTime
 
 Processor = Callable[[Any], Any]
@@ -85,14 +86,16 @@ class BulkInsert:
             values = [dict(zip(compiled.names, row, strict=True)) for row in values]
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(compiled.sql, values)
+            with driver_errors(connection.dialect, compiled.sql, values[:1]):
+                cursor.executemany(compiled.sql, values)
         finally:
             cursor.close()
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
-        found = self._by_dialect.get(dialect.name)
+        key = driver_key(dialect)
+        found = self._by_dialect.get(key)
         if found is None:
-            found = self._by_dialect[dialect.name] = self._compile(dialect)
+            found = self._by_dialect[key] = self._compile(dialect)
         return found
 
     def _compile(self, dialect: Dialect) -> _Compiled:

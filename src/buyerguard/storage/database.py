@@ -52,7 +52,8 @@ def tune_for_bulk_writes(connection: Connection) -> None:
 
 def _restore_cache(dbapi_connection: Any, record: Any) -> None:
     cache_size = record.info.pop("cache_size", None)
-    if cache_size is not None:
+    # An invalidated connection comes back as None: nothing to restore on it.
+    if cache_size is not None and dbapi_connection is not None:
         dbapi_connection.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
 

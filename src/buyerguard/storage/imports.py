@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.identifiers import HashedIdentifier
@@ -33,6 +33,9 @@ def _table(row: type[t.Base]) -> Table:
 
 
 INSERT_BUYERS = BulkInsert(_table(t.BuyerRow), ("id", "created_at"))
+INSERT_ONE_BUYER = Prepared(
+    insert(_table(t.BuyerRow)).returning(_table(t.BuyerRow).c.id), column_keys=["created_at"]
+)
 
 INSERT_TAGS = BulkInsert(
     _table(t.TagRow),
@@ -82,11 +85,12 @@ def create_buyers(session: Session, count: int, *, now: datetime) -> list[int]:
             [{"created_at": now}] * count,
         )
         return list(result.scalars())
-    # SQLite gives a new row the largest id plus one, and a writer holds the database's only
-    # write lock until it commits: the ids are known without RETURNING them a row at a time.
-    first = (session.scalar(select(func.max(t.BuyerRow.id))) or 0) + 1
+    # SQLite gives a new row the largest id plus one. The first row goes in alone: that takes the
+    # database's only write lock, held until commit, so its successors are free for the others,
+    # which are then inserted at once rather than RETURNed a row at a time.
+    first = int(INSERT_ONE_BUYER.rows(session, {"created_at": now})[0].id)
     ids = list(range(first, first + count))
-    INSERT_BUYERS.run(session, [(buyer_id, now) for buyer_id in ids])
+    INSERT_BUYERS.run(session, [(buyer_id, now) for buyer_id in ids[1:]])
     return ids
 
 

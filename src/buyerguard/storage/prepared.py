@@ -10,11 +10,13 @@ and skips the rest. It runs in the session's transaction, on the session's conne
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -45,9 +47,10 @@ class Prepared:
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
-        found = self._by_dialect.get(dialect.name)
+        key = driver_key(dialect)
+        found = self._by_dialect.get(key)
         if found is None:
-            found = self._by_dialect[dialect.name] = self._compile(dialect)
+            found = self._by_dialect[key] = self._compile(dialect)
         return found
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -62,6 +65,7 @@ class Prepared:
         return _Compiled(compiled.string, order, defaults, binds)
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[Row]:
+        session.flush()  # as Session.execute would: rows added to the session go first
         connection = session.connection()
         compiled = self._compiled(connection.dialect)
         values = {**compiled.defaults, **params}
@@ -70,10 +74,11 @@ class Prepared:
                 values[name] = process(values[name])
         cursor = connection.connection.cursor()
         try:
-            if compiled.order is None:
-                cursor.execute(compiled.sql, values)
-            else:
-                cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
+            with driver_errors(connection.dialect, compiled.sql, values):
+                if compiled.order is None:
+                    cursor.execute(compiled.sql, values)
+                else:
+                    cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
             # PostgreSQL's compiler may add RETURNING to an INSERT: rows nobody asked for.
             description = cursor.description if self.columns else None
             fetched = cursor.fetchall() if description else []
@@ -104,6 +109,23 @@ class Prepared:
 
     def run(self, session: Session, params: Mapping[str, Any]) -> None:
         self.rows(session, params)
+
+
+def driver_key(dialect: Dialect) -> str:
+    """SQL text and parameter style depend on the driver, not only on the database."""
+    return f"{dialect.name}+{dialect.driver}"
+
+
+@contextmanager
+def driver_errors(dialect: Dialect, sql: str, params: Any) -> Iterator[None]:
+    """The driver's errors raised as SQLAlchemy raises them from `Connection.execute`: a unique
+    key lost to a concurrent writer stays an IntegrityError, which the unit of work reports as a
+    conflict to retry."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        base = dialect.loaded_dbapi.Error
+        raise DBAPIError.instance(sql, params, error, base, dialect=dialect) from error
 
 
 def _convert(row: Sequence[Any], processors: tuple[Processor, ...]) -> list[Any]:

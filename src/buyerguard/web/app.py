@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -52,9 +53,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for committer in (screenings_committer, events_committer):
+            committer.resume()
         yield
-        screenings_committer.stop()
-        events_committer.stop()
+        for committer in (screenings_committer, events_committer):
+            # Off the event loop: the writer threads finish what is queued first.
+            await asyncio.to_thread(committer.stop)
         if database is None:
             db.dispose()
 

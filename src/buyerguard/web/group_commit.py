@@ -53,18 +53,26 @@ class GroupCommitter(Generic[Item, Result]):
         self._queue: queue.SimpleQueue[_Waiting[Item, Result] | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._stopped = False
 
     async def submit(self, item: Item) -> Result:
         """Queue the item and wait for its result (or its exception)."""
+        if self._stopped:
+            raise RuntimeError(f"{self.name} is stopped: the server is shutting down")
         self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()
         self._queue.put(_Waiting(item, future, loop))
         return await future
 
+    def resume(self) -> None:
+        """Take items again after `stop` (an application started anew)."""
+        self._stopped = False
+
     def stop(self) -> None:
-        """Finish what is queued, then end the threads."""
+        """Finish what is queued, then end the threads; later items are refused."""
         with self._lock:
+            self._stopped = True
             workers, self._workers = self._workers, []
         for _ in workers:
             self._queue.put(None)
@@ -72,9 +80,10 @@ class GroupCommitter(Generic[Item, Result]):
             worker.join(timeout=30)
 
     def _start(self) -> None:
-        if self._workers:
+        if len(self._workers) == self.threads and all(w.is_alive() for w in self._workers):
             return
         with self._lock:
+            self._workers = [w for w in self._workers if w.is_alive()]
             while len(self._workers) < self.threads:
                 worker = threading.Thread(target=self._work, name=self.name, daemon=True)
                 worker.start()
@@ -99,15 +108,30 @@ class GroupCommitter(Generic[Item, Result]):
             self._settle(batch)
 
     def _settle(self, batch: list[_Waiting[Item, Result]]) -> None:
-        items = [waiting.item for waiting in batch]
         outcomes: list[Result | _Failed]
         try:
-            self.batches += 1
-            outcomes = list(self.run(items))
-        except Exception as error:  # each item is retried alone, below
-            outcomes = [self._alone(item) for item in items] if len(items) > 1 else [_Failed(error)]
+            outcomes = self._outcomes([waiting.item for waiting in batch])
+        except Exception as error:  # a fault here must not leave the requests waiting forever
+            outcomes = [_Failed(error)] * len(batch)
         for waiting, outcome in zip(batch, outcomes, strict=True):
-            waiting.loop.call_soon_threadsafe(_resolve, waiting.future, outcome)
+            if waiting.loop.is_closed():
+                continue  # its caller is gone with its event loop
+            try:
+                waiting.loop.call_soon_threadsafe(_resolve, waiting.future, outcome)
+            except RuntimeError:
+                continue  # the loop closed after the check
+
+    def _outcomes(self, items: list[Item]) -> list[Result | _Failed]:
+        try:
+            self.batches += 1
+            results: list[Result | _Failed] = list(self.run(items))
+        except Exception as error:  # each item is retried alone, below
+            if len(items) == 1:
+                return [_Failed(error)]
+            return [self._alone(item) for item in items]
+        if len(results) != len(items):
+            raise RuntimeError(f"{len(results)} results for {len(items)} items")
+        return results
 
     def _alone(self, item: Item) -> Result | _Failed:
         try:

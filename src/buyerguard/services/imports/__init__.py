@@ -56,8 +56,8 @@ def import_lines(
 
 
 class _CollectorPause:
-    """Pauses CPython's cyclic garbage collector while imports run, and runs it again when the
-    last one ends (the collector is one per process; imports may run in several threads).
+    """Pauses CPython's cyclic garbage collector while imports run in a process of their own (the
+    command line), and runs it again when the last one ends.
 
     An import keeps a chunk's records and what it learns about its buyers alive for seconds and
     creates no cycles worth collecting, yet every so many allocations the collector traverses all
@@ -71,6 +71,11 @@ class _CollectorPause:
 
     @contextmanager
     def during_import(self) -> Iterator[None]:
+        if threading.active_count() > 1:
+            # Other threads run: a server, whose requests' garbage must not pile up meanwhile
+            # (its start-up objects are frozen out of the collector's passes already).
+            yield
+            return
         with self._lock:
             if self._imports == 0:
                 self._was_enabled = gc.isenabled()
