@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.services import events
 from buyerguard.services.events import Accepted, EventsRequest
+from buyerguard.services.unit_of_work import CommitFailedError
 
 from .events_helpers import NOW, SECRET, new_seller
 
@@ -57,3 +60,14 @@ def test_an_empty_body_is_refused(uow) -> None:
     shop = new_seller(uow, "Shop")
     (result,) = events.accept_together(uow, [EventsRequest(shop, "[]", NOW)], secret=SECRET)
     assert isinstance(result, BuyerGuardError)
+
+
+def test_a_failed_commit_is_reported_as_such(uow, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop = new_seller(uow, "Shop")
+
+    def lost(*_: object) -> None:
+        raise ConnectionError("connection lost during COMMIT")
+
+    monkeypatch.setattr(type(uow), "commit", lost)
+    with pytest.raises(CommitFailedError, match="connection lost"):
+        events.accept_together(uow, [EventsRequest(shop, body("e9"), NOW)], secret=SECRET)

@@ -98,3 +98,30 @@ def test_a_run_that_answers_wrongly_fails_its_requests_instead_of_hanging() -> N
     with pytest.raises(RuntimeError, match="0 results for 1 items"):
         asyncio.run(asyncio.wait_for(committer.submit(1), timeout=10))
     committer.stop()
+
+
+def test_an_error_that_forbids_retrying_fails_the_whole_batch_once() -> None:
+    class Uncertain(Exception):
+        pass
+
+    def handle(items: Sequence[int]) -> list[int]:
+        raise Uncertain("the commit may have gone through")
+
+    release = threading.Event()
+    runs: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        runs.append(list(items))
+        if len(runs) == 1:
+            release.wait(timeout=10)
+            return [0]
+        return handle(items)
+
+    committer: GroupCommitter[int, int] = GroupCommitter(
+        run, max_batch=8, retry_alone=lambda error: not isinstance(error, Uncertain)
+    )
+    results = asyncio.run(_submit_all(committer, release))
+    committer.stop()
+    assert results[0] == 0
+    assert all(isinstance(r, Uncertain) for r in results[1:])
+    assert runs == [[0], [1, 2, 3, 4, 5, 6]]  # no item run again alone

@@ -19,7 +19,7 @@ from buyerguard.domain.inbox import (
     without_buyer,
 )
 from buyerguard.domain.tags import validate_order_ref
-from buyerguard.services.unit_of_work import UnitOfWork
+from buyerguard.services.unit_of_work import UnitOfWork, commit_once
 
 API_SOURCE = "api"
 IMPORT_SOURCE = "import"
@@ -90,7 +90,7 @@ def accept_together(
     if everything:
         with uow:
             inserted = uow.events.add_many(everything, now=max(r.now for r in requests))
-            uow.commit()
+            commit_once(uow)  # the group-commit writer must not run the batch again after it
     seen: set[tuple[int, str]] = set()  # an id twice in the batch is new only the first time
     return [p if isinstance(p, BuyerGuardError) else _statuses(p, inserted, seen) for p in prepared]
 

@@ -23,7 +23,7 @@ from buyerguard.domain.screening import (
 from buyerguard.services.alerts import record_alert
 from buyerguard.services.buyers import resolve_buyers
 from buyerguard.services.policies import policy_in_force
-from buyerguard.services.unit_of_work import UnitOfWork
+from buyerguard.services.unit_of_work import UnitOfWork, commit_once
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def screen_together(
                     uow, request.order, identifiers, seller_id=request.seller_id, now=request.now
                 )
             )
-        uow.commit()
+        commit_once(uow)  # the group-commit writer must not run the batch again after it
     return results
 
 

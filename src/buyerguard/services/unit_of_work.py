@@ -238,3 +238,16 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+
+class CommitFailedError(Exception):
+    """COMMIT itself failed. The database may have written the transaction all the same (a
+    connection lost while it committed), so its work must not simply be run again."""
+
+
+def commit_once(uow: UnitOfWork) -> None:
+    """Commit; a failure of the COMMIT itself is raised as CommitFailedError."""
+    try:
+        uow.commit()
+    except Exception as error:
+        raise CommitFailedError(f"the commit failed: {error}") from error

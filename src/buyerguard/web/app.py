@@ -16,6 +16,7 @@ from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.services import screening
 from buyerguard.services.events import Accepted, EventsRequest, accept_together
 from buyerguard.services.screening import Screened, ScreeningRequest
+from buyerguard.services.unit_of_work import CommitFailedError
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.api import (
@@ -96,7 +97,9 @@ def _screenings_committer(db: Database, secret: bytes) -> ScreeningCommitter:
     def run(batch: Sequence[ScreeningRequest]) -> list[Screened | BuyerGuardError]:
         return screening.screen_together(SqlUnitOfWork(db.sessions), batch, secret=secret)
 
-    return GroupCommitter(run, threads=_writers(db), name="buyerguard-screenings")
+    return GroupCommitter(
+        run, threads=_writers(db), name="buyerguard-screenings", retry_alone=_may_retry
+    )
 
 
 def _events_committer(db: Database, secret: bytes) -> EventsCommitter:
@@ -105,7 +108,15 @@ def _events_committer(db: Database, secret: bytes) -> EventsCommitter:
     def run(batch: Sequence[EventsRequest]) -> list[Accepted | BuyerGuardError]:
         return accept_together(SqlUnitOfWork(db.sessions), batch, secret=secret)
 
-    return GroupCommitter(run, threads=_writers(db), name="buyerguard-events")
+    return GroupCommitter(
+        run, threads=_writers(db), name="buyerguard-events", retry_alone=_may_retry
+    )
+
+
+def _may_retry(error: Exception) -> bool:
+    # After a failed COMMIT the batch may be written: running its items again would log
+    # screenings twice and call new events duplicates.
+    return not isinstance(error, CommitFailedError)
 
 
 def _writers(db: Database) -> int:

@@ -34,7 +34,8 @@ class _Waiting(Generic[Item, Result]):
 
 class GroupCommitter(Generic[Item, Result]):
     """`run` handles a batch in one transaction and returns one result per item, in order. If it
-    raises, each item of the batch is run again alone, so that one bad item fails only itself."""
+    raises, each item of the batch is run again alone, so that one bad item fails only itself,
+    unless `retry_alone` says the error makes that unsafe (the batch may have been written)."""
 
     def __init__(
         self,
@@ -43,8 +44,10 @@ class GroupCommitter(Generic[Item, Result]):
         threads: int = 1,
         max_batch: int = 64,
         name: str = "group-commit",
+        retry_alone: Callable[[Exception], bool] = lambda error: True,
     ) -> None:
         self.run = run
+        self.retry_alone = retry_alone  # False: the batch's error goes to all its requests
         self.threads = threads
         self.max_batch = max_batch
         self.name = name
@@ -125,9 +128,9 @@ class GroupCommitter(Generic[Item, Result]):
         try:
             self.batches += 1
             results: list[Result | _Failed] = list(self.run(items))
-        except Exception as error:  # each item is retried alone, below
-            if len(items) == 1:
-                return [_Failed(error)]
+        except Exception as error:  # each item is retried alone, below, unless that is unsafe
+            if len(items) == 1 or not self.retry_alone(error):
+                return [_Failed(error)] * len(items)
             return [self._alone(item) for item in items]
         if len(results) != len(items):
             raise RuntimeError(f"{len(results)} results for {len(items)} items")
