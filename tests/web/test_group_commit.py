@@ -8,11 +8,12 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from buyerguard.services.unit_of_work import CommitFailedError
 from buyerguard.web.group_commit import GroupCommitter
 
 
 def _held_first(
-    handle: Callable[[Sequence[int]], list[int]],
+    handle: Callable[[Sequence[int]], list[int]], *, max_batch: int = 4
 ) -> tuple[GroupCommitter[int, int], threading.Event, list[list[int]]]:
     """A committer whose first batch waits for `release`, so that the others queue up."""
     release = threading.Event()
@@ -24,7 +25,7 @@ def _held_first(
             release.wait(timeout=10)
         return handle(items)
 
-    return GroupCommitter(run, max_batch=4), release, batches
+    return GroupCommitter(run, max_batch=max_batch), release, batches
 
 
 async def _submit_all(
@@ -100,28 +101,15 @@ def test_a_run_that_answers_wrongly_fails_its_requests_instead_of_hanging() -> N
     committer.stop()
 
 
-def test_an_error_that_forbids_retrying_fails_the_whole_batch_once() -> None:
-    class Uncertain(Exception):
-        pass
-
+def test_a_failed_commit_fails_the_whole_batch_once() -> None:
     def handle(items: Sequence[int]) -> list[int]:
-        raise Uncertain("the commit may have gone through")
-
-    release = threading.Event()
-    runs: list[list[int]] = []
-
-    def run(items: Sequence[int]) -> list[int]:
-        runs.append(list(items))
-        if len(runs) == 1:
-            release.wait(timeout=10)
+        if items == [0]:
             return [0]
-        return handle(items)
+        raise CommitFailedError("the commit may have gone through")
 
-    committer: GroupCommitter[int, int] = GroupCommitter(
-        run, max_batch=8, retry_alone=lambda error: not isinstance(error, Uncertain)
-    )
+    committer, release, runs = _held_first(handle, max_batch=8)
     results = asyncio.run(_submit_all(committer, release))
     committer.stop()
     assert results[0] == 0
-    assert all(isinstance(r, Uncertain) for r in results[1:])
+    assert all(isinstance(r, CommitFailedError) for r in results[1:])
     assert runs == [[0], [1, 2, 3, 4, 5, 6]]  # no item run again alone

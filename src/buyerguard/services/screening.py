@@ -162,22 +162,18 @@ def screen_batch(
     now: datetime,
 ) -> list[BatchItem]:
     """Screen many orders in one transaction; a bad one gets its error and the others go on."""
-    results: list[BatchItem] = []
-    with uow:
-        for line, order, buyer in requests:
-            if isinstance(order, BuyerGuardError):
-                results.append(BatchItem(line, error=order))
-                continue
-            try:
-                identifiers = hash_identifiers(buyer, secret)
-            except BuyerGuardError as error:
-                results.append(BatchItem(line, error=error))
-                continue
-            results.append(
-                BatchItem(line, _screen(uow, order, identifiers, seller_id=seller_id, now=now))
-            )
-        uow.commit()
-    return results
+    lines = list(requests)
+    valid = [
+        ScreeningRequest(seller_id, order, buyer, now)
+        for _, order, buyer in lines
+        if not isinstance(order, BuyerGuardError)
+    ]
+    screened = iter(screen_together(uow, valid, secret=secret))
+    outcomes = [o if isinstance(o, BuyerGuardError) else next(screened) for _, o, _ in lines]
+    return [
+        BatchItem(line, error=o) if isinstance(o, BuyerGuardError) else BatchItem(line, o)
+        for (line, _, _), o in zip(lines, outcomes, strict=True)
+    ]
 
 
 def list_screenings(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from buyerguard.storage.prepared import driver_errors, driver_key
+from buyerguard.storage.prepared import driver_errors, per_driver
 from buyerguard.storage.tables import UtcDateTime
 
 Processor = Callable[[Any], Any]
@@ -62,7 +62,7 @@ class BulkInsert:
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
         self.table = table
         self.columns = tuple(columns)
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._by_driver: dict[str, _Compiled] = {}
 
     def run(self, session: Session, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -75,7 +75,7 @@ class BulkInsert:
             return
         session.flush()  # as Session.execute would: rows added to the session go first
         connection = session.connection()
-        compiled = self._compiled(connection.dialect)
+        compiled = per_driver(self._by_driver, connection.dialect, self._compile)
         converted: list[Iterable[Any]] = list(columns)
         for position, process in compiled.processors:
             if process is sqlite_utc:
@@ -90,13 +90,6 @@ class BulkInsert:
                 cursor.executemany(compiled.sql, values)
         finally:
             cursor.close()
-
-    def _compiled(self, dialect: Dialect) -> _Compiled:
-        key = driver_key(dialect)
-        found = self._by_dialect.get(key)
-        if found is None:
-            found = self._by_dialect[key] = self._compile(dialect)
-        return found
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         statement = insert(self.table).inline()  # no RETURNING of generated keys

@@ -13,7 +13,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+Compiled = TypeVar("Compiled")
 Row = Any  # a named tuple of the statement's columns
 
 
@@ -44,14 +45,7 @@ class Prepared:
         self.column_keys = list(column_keys) or None
         self.columns = tuple(getattr(statement, "exported_columns", ()))
         self.row_type: Any = namedtuple("Row", [c.key for c in self.columns])  # type: ignore[misc]
-        self._by_dialect: dict[str, _Compiled] = {}
-
-    def _compiled(self, dialect: Dialect) -> _Compiled:
-        key = driver_key(dialect)
-        found = self._by_dialect.get(key)
-        if found is None:
-            found = self._by_dialect[key] = self._compile(dialect)
-        return found
+        self._by_driver: dict[str, _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
@@ -67,7 +61,7 @@ class Prepared:
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[Row]:
         session.flush()  # as Session.execute would: rows added to the session go first
         connection = session.connection()
-        compiled = self._compiled(connection.dialect)
+        compiled = per_driver(self._by_driver, connection.dialect, self._compile)
         values = {**compiled.defaults, **params}
         for name, process in compiled.binds:
             if process is not None:
@@ -111,9 +105,16 @@ class Prepared:
         self.rows(session, params)
 
 
-def driver_key(dialect: Dialect) -> str:
-    """SQL text and parameter style depend on the driver, not only on the database."""
-    return f"{dialect.name}+{dialect.driver}"
+def per_driver(
+    cache: dict[str, Compiled], dialect: Dialect, compile: Callable[[Dialect], Compiled]
+) -> Compiled:
+    """What `compile` makes for this dialect, made once: SQL text and parameter style depend on
+    the driver, not only on the database."""
+    key = f"{dialect.name}+{dialect.driver}"
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = compile(dialect)
+    return found
 
 
 @contextmanager

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import TypeVar
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from buyerguard import __version__
 from buyerguard.config import Settings, load_settings
-from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.services import screening
-from buyerguard.services.events import Accepted, EventsRequest, accept_together
-from buyerguard.services.screening import Screened, ScreeningRequest
-from buyerguard.services.unit_of_work import CommitFailedError
+from buyerguard.services.events import accept_together
+from buyerguard.services.unit_of_work import UnitOfWork
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.api import (
@@ -39,6 +39,9 @@ from buyerguard.web.errors import install_error_handlers
 from buyerguard.web.group_commit import GroupCommitter
 from buyerguard.web.middleware import BodyLimitMiddleware, MetricsMiddleware
 
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
 DESCRIPTION = """A shared buyer-risk registry with order screening.
 
 Authenticate with `Authorization: Bearer <api key>`. Every error has the shape
@@ -49,8 +52,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     """Build the app; the database is opened here (or handed in by tests) and closed on shutdown."""
     db = database or open_database(settings.resolved_database_url())
     secret = settings.identifier_secret()
-    screenings_committer = _screenings_committer(db, secret)
-    events_committer = _events_committer(db, secret)
+    screenings_committer: ScreeningCommitter = _committer(
+        db, partial(screening.screen_together, secret=secret), "buyerguard-screenings"
+    )
+    events_committer: EventsCommitter = _committer(
+        db, partial(accept_together, secret=secret), "buyerguard-events"
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -91,32 +98,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     return app
 
 
-def _screenings_committer(db: Database, secret: bytes) -> ScreeningCommitter:
-    """Screenings arriving together share a transaction."""
-
-    def run(batch: Sequence[ScreeningRequest]) -> list[Screened | BuyerGuardError]:
-        return screening.screen_together(SqlUnitOfWork(db.sessions), batch, secret=secret)
-
+def _committer(
+    db: Database, run: Callable[[UnitOfWork, Sequence[Item]], list[Result]], name: str
+) -> GroupCommitter[Item, Result]:
+    """Requests of one kind arriving together are run in one transaction."""
     return GroupCommitter(
-        run, threads=_writers(db), name="buyerguard-screenings", retry_alone=_may_retry
+        lambda batch: run(SqlUnitOfWork(db.sessions), batch), threads=_writers(db), name=name
     )
-
-
-def _events_committer(db: Database, secret: bytes) -> EventsCommitter:
-    """Events posted together go into the inbox in one transaction."""
-
-    def run(batch: Sequence[EventsRequest]) -> list[Accepted | BuyerGuardError]:
-        return accept_together(SqlUnitOfWork(db.sessions), batch, secret=secret)
-
-    return GroupCommitter(
-        run, threads=_writers(db), name="buyerguard-events", retry_alone=_may_retry
-    )
-
-
-def _may_retry(error: Exception) -> bool:
-    # After a failed COMMIT the batch may be written: running its items again would log
-    # screenings twice and call new events duplicates.
-    return not isinstance(error, CommitFailedError)
 
 
 def _writers(db: Database) -> int:

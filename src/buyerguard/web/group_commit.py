@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from buyerguard.services.unit_of_work import CommitFailedError
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -35,7 +37,7 @@ class _Waiting(Generic[Item, Result]):
 class GroupCommitter(Generic[Item, Result]):
     """`run` handles a batch in one transaction and returns one result per item, in order. If it
     raises, each item of the batch is run again alone, so that one bad item fails only itself,
-    unless `retry_alone` says the error makes that unsafe (the batch may have been written)."""
+    unless the COMMIT itself failed (CommitFailedError: the batch may have been written)."""
 
     def __init__(
         self,
@@ -44,14 +46,11 @@ class GroupCommitter(Generic[Item, Result]):
         threads: int = 1,
         max_batch: int = 64,
         name: str = "group-commit",
-        retry_alone: Callable[[Exception], bool] = lambda error: True,
     ) -> None:
         self.run = run
-        self.retry_alone = retry_alone  # False: the batch's error goes to all its requests
         self.threads = threads
         self.max_batch = max_batch
         self.name = name
-        self.batches = 0  # how many transactions ran, for tests
         # None asks a thread to stop.
         self._queue: queue.SimpleQueue[_Waiting[Item, Result] | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
@@ -126,10 +125,11 @@ class GroupCommitter(Generic[Item, Result]):
 
     def _outcomes(self, items: list[Item]) -> list[Result | _Failed]:
         try:
-            self.batches += 1
             results: list[Result | _Failed] = list(self.run(items))
         except Exception as error:  # each item is retried alone, below, unless that is unsafe
-            if len(items) == 1 or not self.retry_alone(error):
+            # After a failed COMMIT the batch may be written: running its items again would do
+            # their work twice (log screenings twice, call new events duplicates).
+            if len(items) == 1 or isinstance(error, CommitFailedError):
                 return [_Failed(error)] * len(items)
             return [self._alone(item) for item in items]
         if len(results) != len(items):
@@ -138,7 +138,6 @@ class GroupCommitter(Generic[Item, Result]):
 
     def _alone(self, item: Item) -> Result | _Failed:
         try:
-            self.batches += 1
             (result,) = self.run([item])
         except Exception as error:  # handed to the request that sent it
             return _Failed(error)
