@@ -44,7 +44,11 @@ def store_tags(
         at = item.tag.created_at or now
         expires_at = expiry_for(item.tag.reason, at)
         ref = item.tag.order_ref
-        taken.add(key)
+        status = TagStatus.ACTIVE if expires_at > now else TagStatus.EXPIRED
+        if status is TagStatus.ACTIVE:
+            # Only an active tag stands in the way of another: a tag already expired when given
+            # is history, as it is against tags stored earlier.
+            taken.add(key)
         positions.append(len(rows))
         rows.append(
             TagRecord(
@@ -54,7 +58,7 @@ def store_tags(
                 note=item.tag.note,
                 order_ref=ref,
                 source=item.tag.source,
-                status=TagStatus.ACTIVE if expires_at > now else TagStatus.EXPIRED,
+                status=status,
                 order_backed=_order_backed(
                     orders.get((item.tag.seller_id, ref or "")), item.buyer_id
                 ),

@@ -193,7 +193,7 @@ def test_subscribers_watching_a_buyer_hear_of_its_imported_tags(uow):
     assert stats(uow, ids) == recomputed(uow, ids)
 
 
-def test_a_seller_name_is_looked_up_cleaned_and_created_as_given(uow):
+def test_a_seller_name_is_looked_up_and_created_cleaned(uow):
     importer = admin(uow)
     existing = sellers.create_seller(uow, "Shop 1", role=Role.SELLER, now=NOW).seller.id
     run(
@@ -201,14 +201,37 @@ def test_a_seller_name_is_looked_up_cleaned_and_created_as_given(uow):
         importer,
         tag(A, "unpaid_order", seller=" Shop 1 "),
         tag(A, "extortion", seller=" New"),
-        tag(A, "other", seller="New"),
-        tag(B, "other", seller=" New "),
+        tag(A, "other", seller="New"),  # the same chunk
+        tag(B, "other", seller=" New "),  # the next one
+        tag(C, "other", seller="Newer "),
     )
     with uow:
         named = {s.name: s.id for s in uow.sellers.list_all()}
-    assert set(named) == {"Operator", "Shop 1", " New", "New"}
+    assert set(named) == {"Operator", "Shop 1", "New", "Newer"}
     assert named["Shop 1"] == existing
-    assert [len(tags_of(uow, named[n])) for n in ("Shop 1", " New", "New")] == [1, 1, 2]
+    assert [len(tags_of(uow, named[n])) for n in ("Shop 1", "New", "Newer")] == [1, 3, 1]
+    with pytest.raises(sellers.SellerExistsError):
+        sellers.create_seller(uow, "New", role=Role.SELLER, now=NOW)
+
+
+def test_a_tag_expired_when_imported_stands_in_the_way_of_no_later_line(uow):
+    importer = admin(uow)
+    result = run(
+        uow,
+        importer,
+        tag(A, "other", days_ago=900),
+        tag(A, "other", days_ago=2),  # the same chunk: active, stored
+        tag(A, "other", days_ago=1),  # a duplicate of the active one
+        tag(B, "other", days_ago=800),
+        tag(B, "other", days_ago=900),  # history beside history: both kept
+    )
+    assert (result.tags, result.duplicates) == (4, 1)
+    assert [s for r, s, _ in tags_of(uow, importer.id)] == [
+        "expired",
+        "active",
+        "expired",
+        "expired",
+    ]
 
 
 def test_chunks_grow_from_the_first_size_to_the_full_one(monkeypatch: pytest.MonkeyPatch):

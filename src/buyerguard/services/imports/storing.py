@@ -92,20 +92,17 @@ class ImportStore:
         return [ids[r.seller] for r in records]
 
     def _find_or_add_sellers(self, names: list[str]) -> None:
-        """In line order, as if one at a time: a name is looked up cleaned, among the sellers
-        stored and those added before it, and added as given when missing."""
+        """A name is looked up cleaned, as `seller create` stores it, and added so when missing:
+        " Shop" and "Shop" are one seller."""
         cleaned = [validate_seller_name(name) for name in names]
         stored = self.uow.sellers.ids_by_name(cleaned)
-        added: dict[str, int] = {}
-        for name, clean in zip(names, cleaned, strict=True):
-            if clean not in stored:
-                added[name] = stored[name] = 0  # its id is known once the batch is added
+        missing = [clean for clean in dict.fromkeys(cleaned) if clean not in stored]
         ids = self.uow.sellers.add_many(
-            list(added), role=Role.SELLER, trust=NEW_SELLER_TRUST, now=self.now
+            missing, role=Role.SELLER, trust=NEW_SELLER_TRUST, now=self.now
         )
-        stored.update(zip(added, ids, strict=True))
+        stored.update(zip(missing, ids, strict=True))
         for name, clean in zip(names, cleaned, strict=True):
-            self._sellers[name] = stored[name] if name in added else stored[clean]
+            self._sellers[name] = stored[clean]
 
     def _buyer_ids(self, records: Sequence[ImportRecord]) -> list[int]:
         """As resolve_buyers; identifiers this import linked are known without a read (no other
@@ -151,7 +148,6 @@ class ImportStore:
             if key in taken:
                 stored.append(False)
                 continue
-            taken.add(key)
             stored.append(True)
             reason = key[2]
             at = record.at or now
@@ -160,6 +156,8 @@ class ImportStore:
             order = orders.get((seller, ref)) if ref else None
             backed = order is not None and order.buyer_id == buyer
             status = active if expires_at > now else expired
+            if status is active:  # an expired tag is history: it duplicates nothing
+                taken.add(key)
             rows.append(
                 TagRecord(
                     seller, buyer, reason, record.note, ref, source, status, backed, at, expires_at
