@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from buyerguard.domain.errors import InvalidIdentifierError, NoIdentifierError
@@ -59,3 +61,57 @@ def test_hash_depends_on_secret_kind_and_normalised_value() -> None:
     assert a.digest != c.digest
     assert "x@y.com" not in a.digest
     assert len(a.digest) == 64
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("ул. Ленина 10, кв. 5, Москва", "ул. Пушкина 10, кв. 5, Казань"),
+        ("Οδός Αθηνάς 12, Αθήνα 10551", "Οδός Ερμού 12, Θεσσαλονίκη 10551"),
+        ("北京市朝阳区建国路88号", "上海市浦东新区世纪大道88号"),
+        ("東京都港区芝公園4丁目2-8", "東京都港区芝公園4丁目2-9"),
+    ],
+)
+def test_addresses_in_other_scripts_keep_their_letters(one: str, other: str):
+    assert normalise_address(one) != normalise_address(other)
+
+
+@pytest.mark.parametrize(
+    ("typed", "also_typed"),
+    [
+        ("Οδός Αθηνάς 12, Αθήνα", "ΟΔΟΣ ΑΘΗΝΑΣ 12 ΑΘΗΝΑ"),  # upper case drops the accents
+        ("улица Королёва 5", "Улица Королева 5"),  # the diaeresis is often left out
+        ("Łódź, ul. Piotrkowska 1", "LODZ UL PIOTRKOWSKA 1"),
+        ("Calle ١٢ Norte", "calle 12 norte"),
+        ("\uff11\uff12 Main St", "12 main st"),  # full-width digits
+        ("ガス通り 5", "ガス通り5"),
+    ],
+)
+def test_one_address_typed_two_ways_is_one(typed: str, also_typed: str):
+    assert normalise_address(typed) == normalise_address(also_typed)
+
+
+def test_an_address_is_refused_only_when_it_cannot_tell_places_apart():
+    assert normalise_address("北京市朝阳区建国路88号") == "北京市朝阳区建国路88号"
+    for vague in ("Москва", "北京", "5"):
+        with pytest.raises(InvalidIdentifierError, match="too short"):
+            normalise_address(vague)
+
+
+def test_an_email_is_one_however_its_unicode_is_composed():
+    composed = "josé@example.com"
+    assert normalise_email(unicodedata.normalize("NFD", composed)) == normalise_email(composed)
+    assert normalise_email("\uff4a\uff4f\uff53\uff45@example.com\u200b") == "jose@example.com"
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("email", "a\x00b@example.com"),
+        ("platform_buyer_id", "ebay:a\x00b"),
+        ("payment_fingerprint", "fp\x07"),
+    ],
+)
+def test_control_characters_are_refused_in_identifiers(kind: str, raw: str):
+    with pytest.raises(InvalidIdentifierError, match="control character"):
+        parse_identifiers({kind: raw})

@@ -32,10 +32,17 @@ IDENTIFIER_KINDS: tuple[str, ...] = tuple(kind.value for kind in IdentifierKind)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PLATFORM_ID = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,31}):(\S{1,200})$")
 _MAX_LENGTH = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab, CR, LF
 
 
 def normalise_email(raw: str) -> str:
-    """Lower-case and trim; dots and +tags are kept, as their meaning differs by provider."""
+    """Unicode-normalised (NFKC: a composed and a decomposed "é", or full-width letters, are one
+    address), invisible format characters removed, lower-cased and trimmed; dots and +tags are
+    kept, as their meaning differs by provider."""
+    _refuse_control_characters("email", raw)
+    if not raw.isascii():
+        text = unicodedata.normalize("NFKC", raw)
+        raw = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     email = raw.strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidIdentifierError("email", f"not an email address: {raw!r}")
@@ -57,6 +64,7 @@ def normalise_phone(raw: str, *, default_region: str | None = None) -> str:
 
 def normalise_platform_id(raw: str) -> str:
     """`namespace:id`, namespace lower-cased (the platform), id kept as the platform gives it."""
+    _refuse_control_characters("platform_buyer_id", raw)
     text = raw.strip()
     namespace, sep, rest = text.partition(":")
     candidate = f"{namespace.lower()}{sep}{rest.strip()}"
@@ -67,16 +75,62 @@ def normalise_platform_id(raw: str) -> str:
     return candidate
 
 
+def _refuse_control_characters(kind: str, raw: str) -> None:
+    """Kept as typed, a control character would make one identifier two; nobody types one."""
+    if _CONTROL.search(raw):
+        raise InvalidIdentifierError(kind, "contains a control character")
+
+
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_LATIN_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ħ": "h"}
+    | {"\u0131": "i"}  # the dotless i
+)
+# Scripts whose accents are often left out when typing ("Αθήνα" written "ΑΘΗΝΑ"): folded.
+_ACCENTED_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "ARABIC", "HEBREW")
+_MIN_WIDE_CHARACTERS = 4  # an address in Chinese, Japanese or Korean is written without spaces
+
+
 def normalise_address(raw: str) -> str:
-    """Canonical form: accents folded, case folded, punctuation and repeated spaces removed."""
-    folded = unicodedata.normalize("NFKD", raw.casefold()).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", folded)
-    if len(words) < 2:
+    """Canonical form: case folded, accents folded in the scripts where they are often left out
+    ("Köln" is "koln", "Αθήνα" is "αθηνα"), letters of every other script kept with their marks,
+    digits of every script as ASCII, punctuation and repeated spaces removed.
+
+    At least two words, or four characters of a script written without spaces, are required:
+    fewer cannot tell one address from another.
+    """
+    text = unicodedata.normalize("NFKD", raw.casefold().translate(_LATIN_LETTERS))
+    kept: list[str] = []
+    folds_marks = True
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category[0] == "M":
+            if not folds_marks:  # a vowel sign or a voicing mark is part of its letter
+                kept.append(ch)
+            continue
+        folds_marks = ch.isascii() or unicodedata.name(ch, "").startswith(_ACCENTED_SCRIPTS)
+        if category == "Nd":  # Arabic-Indic or full-width digits are the same number
+            ch = str(unicodedata.decimal(ch))
+        kept.append(ch if category[0] in "LN" else " ")
+    words = unicodedata.normalize("NFC", "".join(kept)).split()
+    wide = sum(1 for word in words for ch in word if _is_wide(ch))
+    if len(words) < 2 and wide < _MIN_WIDE_CHARACTERS:
         raise InvalidIdentifierError("shipping_address", "too short to identify an address")
-    return " ".join(words)
+    if not wide:
+        return " ".join(words)
+    # Spaces are optional between words of scripts written without them.
+    joined = words[0]
+    for word in words[1:]:
+        joined += word if _is_wide(joined[-1]) or _is_wide(word[0]) else f" {word}"
+    return joined
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
 
 
 def normalise_fingerprint(raw: str) -> str:
+    _refuse_control_characters("payment_fingerprint", raw)
     text = raw.strip()
     if not text or any(ch.isspace() for ch in text):
         raise InvalidIdentifierError("payment_fingerprint", "must be a non-empty token")
