@@ -11,6 +11,7 @@ from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.tags import MAX_NOTE_LENGTH, validate_order_ref
+from buyerguard.domain.times import as_utc
 
 RECORD_TYPES = ("tag", "completed_order")
 _CLOCK_SKEW = timedelta(days=1)
@@ -39,6 +40,7 @@ def parse_time(value: object, *, field: str, now: datetime) -> datetime:
         raise InvalidInputError(f"{field}: not an ISO 8601 date-time: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    parsed = as_utc(parsed, field=field)
     if parsed > now + _CLOCK_SKEW:
         raise InvalidInputError(f"{field}: in the future")
     return parsed

@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import IDENTIFIER_KINDS
+from buyerguard.domain.times import as_utc
 
 CLAIMS: tuple[str, ...] = ("quality", "not_received", "fraud", "other")
 # "withdrawn": the claim ended without a verdict (cancelled by the buyer, an inquiry closed, an
@@ -138,13 +139,15 @@ class Event:
         event_type = get_event_type(self.type)
         _check_id("event_id", self.event_id)
         _check_id("order_ref", self.order_ref)
-        if self.occurred_at.utcoffset() is None:
-            raise InvalidEventError("occurred_at", "must include a time zone")
+        try:
+            occurred_at = as_utc(self.occurred_at, field="occurred_at")
+        except InvalidInputError as error:
+            raise InvalidEventError("occurred_at", error.message.partition(": ")[2]) from None
         _check_buyer(self.buyer)
         _check_money(self.amount, self.currency)
         _check_data(event_type, self.data)
         # Copies, so that a caller mutating its dicts cannot change a frozen event.
-        object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+        object.__setattr__(self, "occurred_at", occurred_at)
         object.__setattr__(self, "buyer", dict(self.buyer))
         object.__setattr__(self, "data", dict(self.data))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from buyerguard.services import lists
-from buyerguard.web.api.schemas import BuyerIn
+from buyerguard.web.api.schemas import BuyerIn, FactTime
 from buyerguard.web.dependencies import CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 
@@ -20,7 +20,7 @@ class EntryIn(BaseModel):
 
     buyer: BuyerIn
     note: str = Field("", max_length=2000)
-    expires_at: AwareDatetime | None = None
+    expires_at: FactTime | None = None
 
 
 class EntryCreated(BaseModel):

@@ -6,13 +6,35 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import Risk
 from buyerguard.domain.screening import LoggedScreening, Order
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
+from buyerguard.domain.times import as_utc
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        return as_utc(value, field="time")
+    except InvalidInputError as error:  # pydantic names the field in its 422
+        raise ValueError(error.message.partition(": ")[2]) from None
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value, field="time", earliest=None)
+    except InvalidInputError as error:
+        raise ValueError(error.message.partition(": ")[2]) from None
+
+
+# A time a fact happened or ends: in UTC, not before 1970.
+FactTime = Annotated[AwareDatetime, AfterValidator(_in_range)]
+# A bound of a search: any time UTC can hold.
+SearchTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
 class BuyerIn(BaseModel):
@@ -163,7 +185,7 @@ class CompletedOrderIn(BaseModel):
 
     buyer: BuyerIn
     order_ref: Annotated[str, Field(min_length=1, max_length=200)]
-    completed_at: AwareDatetime | None = None
+    completed_at: FactTime | None = None
 
 
 class CompletedOrderOut(BaseModel):

@@ -6,14 +6,20 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.screening import Order
 from buyerguard.services import screening
 from buyerguard.services.screening import Screened, ScreeningRequest
-from buyerguard.web.api.schemas import RiskOut, ScreeningIn, ScreeningLogOut, ScreeningOut
+from buyerguard.web.api.schemas import (
+    RiskOut,
+    ScreeningIn,
+    ScreeningLogOut,
+    ScreeningOut,
+    SearchTime,
+)
 from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.group_commit import GroupCommitter
@@ -111,8 +117,8 @@ def list_screenings(
     seller: CurrentSeller,
     uow: UnitOfWorkDep,
     decision: Annotated[Decision | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[SearchTime | None, Query()] = None,
+    until: Annotated[SearchTime | None, Query()] = None,
     after: After = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ScreeningPage:

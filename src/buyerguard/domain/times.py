@@ -1,0 +1,25 @@
+"""Times given by callers: aware, converted to UTC, and within the range the registry can hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from buyerguard.domain.errors import InvalidInputError
+
+# Nothing the registry records happened before this; an earlier time is a placeholder or a typo
+# ("0001-01-01" from a system's empty date), and would weigh as a report of long ago.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def as_utc(value: datetime, *, field: str, earliest: datetime | None = EARLIEST) -> datetime:
+    """`value` in UTC; a time without a zone, one that UTC cannot hold (year 1 at +01:00, year 9999
+    at -01:00) or one before `earliest` is an error naming `field`."""
+    if value.utcoffset() is None:
+        raise InvalidInputError(f"{field}: must include a time zone")
+    try:
+        converted = value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(f"{field}: outside the range of dates") from None
+    if earliest is not None and converted < earliest:
+        raise InvalidInputError(f"{field}: before {earliest:%Y-%m-%d}")
+    return converted
