@@ -113,3 +113,21 @@ def test_ids_out_of_range_are_422_not_an_overflow(
     client: TestClient, new_seller: Callable[..., dict[str, str]], path: str
 ) -> None:
     assert_error(client.get(path, headers=new_seller()), 422, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"buyer": {"email": "\xff"}}',  # not UTF-8
+        b'{"buyer": {"email": "a@b.co"}, "x": ' + b"9" * 5000 + b"}",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
+def test_a_body_that_is_not_json_is_invalid_input(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], body: bytes
+) -> None:
+    headers = {**new_seller(), "content-type": "application/json"}
+    response = client.post("/v1/buyers/lookup", content=body, headers=headers)
+    error = assert_error(response, 422, "invalid_request")
+    assert error["message"].startswith("body: not valid JSON")

@@ -30,7 +30,6 @@ STATUS_BY_ERROR: dict[type[BuyerGuardError], int] = {
 }
 
 HTTP_CODES = {
-    400: "bad_request",
     401: "unauthenticated",
     404: "not_found",
     405: "method_not_allowed",
@@ -57,7 +56,12 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+_NOT_JSON = "body: not valid JSON"
+
+
 def _describe(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":  # its location is a character offset, not a field
+        return f"{_NOT_JSON} ({error.get('ctx', {}).get('error', 'cannot be decoded')})"
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     return f"{where or 'body'}: {error.get('msg', 'invalid')}"
 
@@ -75,6 +79,10 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The framework's answer to a body it could not decode at all (bad UTF-8, a number of
+        # thousands of digits, nesting deeper than the parser goes): invalid input like any other.
+        return error_response(422, "invalid_request", f"{_NOT_JSON} (it cannot be decoded)")
     code = HTTP_CODES.get(exc.status_code, "http_error")
     return error_response(exc.status_code, code, str(exc.detail))
 
