@@ -8,7 +8,13 @@ from datetime import datetime
 
 from buyerguard.domain.buyers import group_identifiers
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
-from buyerguard.domain.profiles import EMPTY_STATS, Profile, build_profile, summarise
+from buyerguard.domain.profiles import (
+    EMPTY_STATS,
+    BuyerStats,
+    Profile,
+    build_profile,
+    summarise,
+)
 from buyerguard.services.unit_of_work import UnitOfWork
 
 
@@ -62,12 +68,6 @@ def link_buyers(
     return Resolution(result, created, merged, links)
 
 
-def find_buyer(uow: UnitOfWork, identifiers: Sequence[HashedIdentifier]) -> int | None:
-    """The buyer these identifiers point to, without creating or linking anything (a read)."""
-    known = uow.buyers.find_buyers(h.digest for h in identifiers)
-    return min(known.values(), default=None)
-
-
 def refresh_stats(uow: UnitOfWork, buyer_ids: Iterable[int]) -> None:
     """Recompute the aggregates of these buyers from their own active tags and clean orders."""
     ids = sorted(set(buyer_ids))
@@ -92,9 +92,25 @@ def look_up_buyer(
     """The profile of a buyer as `viewer_id` may see it; an unknown buyer gets an empty profile."""
     identifiers = hash_identifiers(buyer, secret)
     with uow:
-        buyer_id = find_buyer(uow, identifiers)
-        if buyer_id is None:
+        known = uow.buyers.find_buyers(h.digest for h in identifiers)
+        buyer_ids = sorted(set(known.values()))
+        if not buyer_ids:
             return build_profile(None, EMPTY_STATS, (), now=now)
-        stats = uow.stats.get(buyer_id) or EMPTY_STATS
-        mine = uow.tags.list_for_buyer_by_seller(buyer_id, viewer_id)
-        return build_profile(buyer_id, stats, mine, now=now)
+        if len(buyer_ids) == 1:
+            stats = uow.stats.get(buyer_ids[0]) or EMPTY_STATS
+        else:
+            # Identifiers of several buyers given together are one person: a tag or a screening
+            # would merge them. A lookup only reads, so it shows them as merged, under the id
+            # that would be kept.
+            stats = _combined_stats(uow, buyer_ids)
+        mine = [t for b in buyer_ids for t in uow.tags.list_for_buyer_by_seller(b, viewer_id)]
+        return build_profile(buyer_ids[0], stats, mine, now=now)
+
+
+def _combined_stats(uow: UnitOfWork, buyer_ids: Sequence[int]) -> BuyerStats:
+    tags = uow.tags.active_facts_for_buyers(buyer_ids)
+    cleans = uow.orders.clean_sellers_for_buyers(buyer_ids)
+    facts = [fact for buyer_id in buyer_ids for fact in tags.get(buyer_id, ())]
+    clean = {seller for sellers in cleans.values() for seller in sellers}
+    trust = uow.sellers.trust_for({fact.seller_id for fact in facts} | clean)
+    return summarise(facts, clean, trust)

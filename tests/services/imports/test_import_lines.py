@@ -41,9 +41,9 @@ def run(uow, importer: Seller, *lines: str) -> imports.ImportResult:
 
 def buyer_id(uow, buyer: dict[str, str]) -> int:
     with uow:
-        found = buyers.find_buyer(uow, hash_identifiers(buyer, SECRET))
-    assert found is not None
-    return found
+        found = uow.buyers.find_buyers(h.digest for h in hash_identifiers(buyer, SECRET))
+    (buyer_id,) = set(found.values())
+    return int(buyer_id)
 
 
 def stats(uow, ids: list[int]) -> dict[int, BuyerStats | None]:

@@ -95,6 +95,34 @@ def test_two_known_buyers_seen_together_are_merged(
     assert profile["clean_sellers"] == 1
 
 
+def test_a_lookup_by_identifiers_of_two_buyers_shows_them_as_one_and_merges_nothing(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    shop, viewer = new_seller(), new_seller()
+    email, phone = {"email": "x@example.com"}, {"phone": "+4915112345678"}
+    completed = client.post(
+        "/v1/orders/completed", json={"buyer": email, "order_ref": "O1"}, headers=shop
+    )
+    assert completed.status_code == 201
+    for reason in ("card_fraud", "non_payment"):
+        client.post("/v1/tags", json={"buyer": phone, "reason": reason}, headers=new_seller())
+    client.post("/v1/tags", json={"buyer": phone, "reason": "other"}, headers=viewer)
+    older = lookup(client, viewer, email)["buyer_id"]
+
+    both = lookup(client, viewer, {**email, **phone})
+    assert both["buyer_id"] == older
+    assert both["distinct_reporters"] == 3
+    assert {r["reason"]: r["sellers"] for r in both["reasons"]} == {
+        "card_fraud": 1,
+        "non_payment": 1,
+        "other": 0,
+    }
+    assert [t["reason"] for t in both["my_tags"]] == ["other"]
+    assert both["clean_sellers"] == 1
+    assert both["risk"]["score"] > lookup(client, viewer, email)["risk"]["score"]
+    assert lookup(client, viewer, phone)["buyer_id"] != older  # still two records
+
+
 def test_unknown_buyer_gets_an_empty_profile(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
