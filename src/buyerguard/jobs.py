@@ -23,7 +23,13 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("expire-old-tags", timedelta(hours=1), lambda uow, now: tags.expire_old_tags(uow, now=now)),
+    # Often: until it runs, a tag past its expiry still counts as a reporter and blocks the same
+    # seller's new tag for that reason. With nothing due it reads one index range.
+    Job(
+        "expire-old-tags",
+        timedelta(minutes=1),
+        lambda uow, now: tags.expire_old_tags(uow, now=now),
+    ),
     Job(
         "recompute-trust", timedelta(hours=6), lambda uow, now: trust.recompute_trust(uow, now=now)
     ),
