@@ -72,3 +72,10 @@ def test_an_unhashable_identifier_is_refused_like_any_bad_one() -> None:
 def test_decoding_errors_carry_the_json_message() -> None:
     with pytest.raises(InvalidInputError, match=r"not valid JSON \(Expecting value\)"):
         decode_line("[,")
+
+
+def test_a_bad_seller_name_is_the_line_s_error_and_a_good_one_is_trimmed() -> None:
+    with pytest.raises(InvalidInputError, match="seller name"):
+        parser(admin=True).record(tag(seller="  "), line=3)
+    assert parser(admin=True).record(tag(seller=" Shop 2 "), line=3).seller == "Shop 2"
+    assert parser().record(tag(seller=" Shop "), line=3).seller == "Shop"  # the importer itself

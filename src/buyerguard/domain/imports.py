@@ -10,10 +10,12 @@ from typing import NamedTuple
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
+from buyerguard.domain.sellers import validate_seller_name
 from buyerguard.domain.tags import MAX_NOTE_LENGTH, validate_order_ref
 from buyerguard.domain.times import as_utc
 
 RECORD_TYPES = ("tag", "completed_order")
+_FIELDS = frozenset({"type", "buyer", "reason", "note", "order_ref", "at", "seller"})
 _CLOCK_SKEW = timedelta(days=1)
 
 
@@ -86,6 +88,9 @@ class RecordParser:
         kind = data.get("type")
         if kind not in RECORD_TYPES:
             raise InvalidInputError(f"type: expected one of {', '.join(RECORD_TYPES)}")
+        unknown = data.keys() - _FIELDS
+        if unknown:  # a misspelt field ("ordre_ref") would otherwise be dropped without a word
+            raise InvalidInputError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
         buyer = data.get("buyer")
         if not isinstance(buyer, dict):
             raise InvalidInputError("buyer: expected an object of identifiers")
@@ -101,6 +106,8 @@ class RecordParser:
             raise InvalidInputError("order_ref: required for a completed order")
         identifiers = self._identifiers(buyer)
         seller = _optional_str(data, "seller")
+        if seller is not None:
+            seller = validate_seller_name(seller)
         at = data.get("at")
         record = ImportRecord(
             line,
