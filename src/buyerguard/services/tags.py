@@ -85,6 +85,9 @@ def add_tag(
         subscribers, before = risk_levels(uow, [buyer_id], now=now)
         (tag_id,) = store_tags(uow, [PendingTag(buyer_id, tag)], now=now)
         if tag_id is None:
+            # The identifiers it brought are linked all the same, as an import's duplicate line
+            # links them: the same facts make the same buyer whichever way they arrive.
+            uow.commit()
             raise TagExistsError(
                 f"you already have an active {tag.reason!r} tag on this buyer; retract it first"
             )

@@ -123,6 +123,22 @@ def test_a_lookup_by_identifiers_of_two_buyers_shows_them_as_one_and_merges_noth
     assert lookup(client, viewer, phone)["buyer_id"] != older  # still two records
 
 
+def test_a_refused_duplicate_tag_still_links_the_identifiers_it_brought(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    shop = new_seller()
+    email, phone = {"email": "x@example.com"}, {"phone": "+4915112345678"}
+    first = client.post("/v1/tags", json={"buyer": email, "reason": "card_fraud"}, headers=shop)
+    assert first.status_code == 201
+    again = client.post(
+        "/v1/tags", json={"buyer": {**email, **phone}, "reason": "card_fraud"}, headers=shop
+    )
+    assert again.status_code == 409
+    profile = lookup(client, new_seller(), phone)
+    assert profile["buyer_id"] == lookup(client, new_seller(), email)["buyer_id"]
+    assert {r["reason"]: r["sellers"] for r in profile["reasons"]} == {"card_fraud": 1}
+
+
 def test_unknown_buyer_gets_an_empty_profile(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
