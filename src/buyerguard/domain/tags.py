@@ -73,6 +73,11 @@ def expiry_for(reason: str, created_at: datetime) -> datetime:
     return created_at + get_reason(reason).expires_after
 
 
+# A tag as a seller reported it: (seller id, buyer id, reason, when it happened). Two reports with
+# the same four are one report given twice, whatever became of the first.
+DatedTagKey = tuple[int, int, str, datetime]
+
+
 class TagRecord(NamedTuple):
     """A tag to insert; the storage assigns its id (a named tuple: an import makes one a tag)."""
 

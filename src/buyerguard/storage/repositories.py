@@ -16,7 +16,7 @@ from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import Tag, TagRecord, TagSource, TagStatus
+from buyerguard.domain.tags import DatedTagKey, Tag, TagRecord, TagSource, TagStatus
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
@@ -200,6 +200,16 @@ class SqlTagRepository:
             found.update(
                 key for r in rows if (key := (r.seller_id, r.buyer_id, r.reason)) in wanted
             )
+        return found
+
+    def dated_keys(self, keys: Iterable[DatedTagKey]) -> set[DatedTagKey]:
+        """Which of these (seller, buyer, reason, time) were stored, whatever became of them."""
+        wanted = set(keys)
+        found: set[DatedTagKey] = set()
+        columns = (t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason, t.TagRow.created_at)
+        for chunk in batched({key[1] for key in wanted}):
+            rows = self.session.execute(select(*columns).where(t.TagRow.buyer_id.in_(chunk)))
+            found.update(key for key in map(tuple, rows) if key in wanted)
         return found
 
     def set_status(self, tag_id: int, status: TagStatus, *, now: datetime) -> None:

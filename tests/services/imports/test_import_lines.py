@@ -240,3 +240,33 @@ def test_chunks_grow_from_the_first_size_to_the_full_one(monkeypatch: pytest.Mon
     numbered = enumerate((f"line {n}" for n in range(1, 17)), start=1)
     sizes = [len(chunk) for chunk in imports._chunks(numbered)]
     assert sizes == [2, 4, 5, 5]
+
+
+def test_importing_a_file_again_doubles_no_history_and_revives_no_retracted_tag(uow):
+    importer = admin(uow)
+    lines = [
+        tag(A, "other", days_ago=900),  # expired when imported
+        tag(A, "other", days_ago=2),
+        tag(B, "extortion", seller="Shop 1"),
+        tag(B, "other", days_ago=800, seller="Shop 1"),
+        tag(C, "unpaid_order"),
+    ]
+    first = run(uow, importer, *lines)
+    assert (first.tags, first.duplicates) == (5, 0)
+    (retracted,) = [
+        t
+        for t in tags.list_tags(uow, seller_id=importer.id, after_id=None, limit=9)
+        if t.reason == "unpaid_order"
+    ]
+    tags.retract_tag(uow, retracted.id, seller_id=importer.id, now=NOW)
+
+    again = run(uow, importer, *lines, tag(C, "unpaid_order", days_ago=5))
+    assert (again.tags, again.duplicates) == (1, 5)  # only the new report of C is stored
+    assert [s for r, s, _ in tags_of(uow, importer.id)] == [
+        "expired",
+        "active",
+        "retracted",
+        "active",
+    ]
+    ids = [buyer_id(uow, b) for b in (A, B, C)]
+    assert stats(uow, ids) == recomputed(uow, ids)

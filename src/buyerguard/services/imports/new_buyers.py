@@ -12,7 +12,7 @@ from collections.abc import Iterable, KeysView
 from datetime import datetime
 
 from buyerguard.domain.profiles import TagFacts, summarise
-from buyerguard.domain.tags import TagSource
+from buyerguard.domain.tags import DatedTagKey, TagSource
 from buyerguard.services.unit_of_work import UnitOfWork
 
 TagKey = tuple[int, int, str]  # (seller id, buyer id, reason)
@@ -22,6 +22,7 @@ class NewBuyers:
     def __init__(self) -> None:
         self._tags: dict[int, list[TagFacts]] = {}
         self._active: set[TagKey] = set()
+        self._expired: dict[int, set[DatedTagKey]] = {}  # tags stored already expired, by buyer
         self._pending: set[int] = set()  # aggregates not written since their last tag
         self._written: set[int] = set()  # aggregates written at least once
 
@@ -41,6 +42,7 @@ class NewBuyers:
         for buyer_id in buyer_ids:
             for tag in self._tags.pop(buyer_id, ()):
                 self._active.discard((tag.seller_id, buyer_id, tag.reason))
+            self._expired.pop(buyer_id, None)
             self._pending.discard(buyer_id)
             self._written.discard(buyer_id)
 
@@ -48,10 +50,19 @@ class NewBuyers:
         """Which of these keys have an active tag of a tracked buyer."""
         return self._active.intersection(keys)
 
-    def record(self, tags: Iterable[tuple[int, int, str, bool, datetime]]) -> None:
-        """Active imported tags stored for tracked buyers: (seller, buyer, reason, backed, at)."""
+    def dated(self, keys: Iterable[DatedTagKey]) -> set[DatedTagKey]:
+        """Which of these keys of tracked buyers were stored already expired (an active one is
+        found by `active`)."""
+        expired = self._expired
+        return {key for key in keys if key in expired.get(key[1], ())}
+
+    def record(self, tags: Iterable[tuple[int, int, str, bool, datetime, bool]]) -> None:
+        """Imported tags stored for tracked buyers: (seller, buyer, reason, backed, at, active)."""
         all_tags, active, pending = self._tags, self._active, self._pending
-        for seller_id, buyer_id, reason, order_backed, at in tags:
+        for seller_id, buyer_id, reason, order_backed, at, is_active in tags:
+            if not is_active:
+                self._expired.setdefault(buyer_id, set()).add((seller_id, buyer_id, reason, at))
+                continue
             all_tags[buyer_id].append(
                 TagFacts(seller_id, reason, order_backed, TagSource.IMPORT, at)
             )

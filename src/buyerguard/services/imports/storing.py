@@ -15,7 +15,7 @@ from buyerguard.domain.alerts import BUYER_FLAGGED
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.imports import ImportRecord
 from buyerguard.domain.sellers import Role, Seller, validate_seller_name
-from buyerguard.domain.tags import TagRecord, TagSource, TagStatus, expiry_for
+from buyerguard.domain.tags import DatedTagKey, TagRecord, TagSource, TagStatus, expiry_for
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import link_buyers, refresh_stats
@@ -133,24 +133,27 @@ class ImportStore:
 
     def _store_tags(self, tags: Sequence[tuple[int, int, ImportRecord]]) -> list[bool]:
         """As services.tags.store_tags: False marks a duplicate of an active tag (or of an earlier
-        line of the chunk)."""
+        line of the chunk), and also of any tag stored with the same time, whatever became of it:
+        importing a file again neither doubles its history nor revives what was retracted."""
         uow, now, new = self.uow, self.now, self._new
         new_ids = new.ids()
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
         taken = uow.tags.active_keys(k for k in keys if k[1] not in new_ids)
         taken.update(new.active(keys))
+        reported = self._reported(keys, tags)
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
         rows: list[TagRecord] = []
         stored: list[bool] = []
         tracked = []  # active tags of the buyers this import created
         source, active, expired = TagSource.IMPORT, TagStatus.ACTIVE, TagStatus.EXPIRED
         for key, (seller, buyer, record) in zip(keys, tags, strict=True):
-            if key in taken:
+            if key in taken or (record.at is not None and (*key, record.at) in reported):
                 stored.append(False)
                 continue
             stored.append(True)
             reason = key[2]
             at = record.at or now
+            reported.add((*key, at))
             expires_at = expiry_for(reason, at)
             ref = record.order_ref
             order = orders.get((seller, ref)) if ref else None
@@ -163,12 +166,22 @@ class ImportStore:
                     seller, buyer, reason, record.note, ref, source, status, backed, at, expires_at
                 )
             )
-            if status is active and buyer in new_ids:
-                tracked.append((seller, buyer, reason, backed, at))
+            if buyer in new_ids:
+                tracked.append((seller, buyer, reason, backed, at, status is active))
         new.record(tracked)
         uow.tags.add_many(rows)
         refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new_ids})
         return stored
+
+    def _reported(
+        self, keys: Sequence[TagKey], tags: Sequence[tuple[int, int, ImportRecord]]
+    ) -> set[DatedTagKey]:
+        """Of the lines that say when they happened, those already stored with that time."""
+        new = self._new
+        dated = [(*k, r.at) for k, (_, _, r) in zip(keys, tags, strict=True) if r.at is not None]
+        found = self.uow.tags.dated_keys(k for k in dated if k[1] not in new)
+        found.update(new.dated(dated))
+        return found
 
 
 def _one_buyer(row: Sequence[HashedIdentifier], known: Mapping[str, int]) -> int | None:
