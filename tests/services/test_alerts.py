@@ -113,6 +113,7 @@ def test_subscriptions_are_listed_and_deleted_with_their_pending_deliveries(uow)
         ("ftp://x.example", [BUYER_FLAGGED], None),
         ("https://x.example", ["buyer.deleted"], None),
         ("https://x.example", [BUYER_FLAGGED], "short"),
+        ("https://x.example", [BUYER_FLAGGED], ""),
         ("http://x.exa\x00mple/", [BUYER_FLAGGED], None),
     ],
 )

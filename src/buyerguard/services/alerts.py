@@ -53,10 +53,13 @@ def subscribe(
     secret: str | None,
     now: datetime,
 ) -> NewSubscription:
-    """Subscribe a URL to alert kinds; without a secret of the seller's, one is generated."""
+    """Subscribe a URL to alert kinds; with `secret` None, one is generated (an empty secret is
+    refused like any other too short)."""
     cleaned = validate_url(url)
     chosen = validate_kinds(kinds)
-    signing = validate_secret(secret) if secret else new_signing_secret(secrets.token_bytes(24))
+    signing = (
+        new_signing_secret(secrets.token_bytes(24)) if secret is None else validate_secret(secret)
+    )
     with uow:
         if len(uow.subscriptions.list_for_seller(seller_id)) >= MAX_SUBSCRIPTIONS:
             raise TooManySubscriptionsError(

@@ -229,6 +229,7 @@ def test_subscriptions_are_created_listed_and_deleted(
         {"url": "ftp://hooks.example.com/", "events": ["buyer.flagged"]},
         {"url": "https://hooks.example.com/", "events": ["order.created"]},
         {"url": "https://hooks.example.com/", "events": ["buyer.flagged"], "secret": "short"},
+        {"url": "https://hooks.example.com/", "events": ["buyer.flagged"], "secret": ""},
         {"url": "http://hooks.exa\u0000mple.com/", "events": ["buyer.flagged"]},
         {"url": "http://" + "a" * 64 + ".example/hook", "events": ["buyer.flagged"]},
     ],
