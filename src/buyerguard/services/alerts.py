@@ -89,9 +89,9 @@ def unsubscribe(uow: UnitOfWork, subscription_id: int, *, seller_id: int, now: d
 def list_deliveries(
     uow: UnitOfWork, subscription_id: int, *, seller_id: int, after_id: int | None, limit: int
 ) -> list[Delivery]:
-    """The delivery log of one subscription, newest first."""
+    """The delivery log of one subscription, newest first; still there once it is deleted."""
     with uow:
-        uow.subscriptions.get_for_seller(subscription_id, seller_id)
+        uow.subscriptions.get_for_seller(subscription_id, seller_id, deleted=True)
         return uow.deliveries.list_for_subscription(subscription_id, after_id=after_id, limit=limit)
 
 

@@ -216,11 +216,18 @@ def test_subscriptions_are_created_listed_and_deleted(
         }
     ]
     assert client.get("/v1/subscriptions", headers=other).json() == []
+    order = {"ref": "SO-1", "amount": 5, "currency": "EUR", "payment_method": "prepaid"}
+    screening = {"order": order | {"ship_to": {"country": "DE"}}, "buyer": BUYER}
+    assert client.post("/v1/screenings", json=screening, headers=auth).status_code == 201
     assert client.delete(f"/v1/subscriptions/{mine['id']}", headers=other).status_code == 404
     assert client.delete(f"/v1/subscriptions/{mine['id']}", headers=auth).status_code == 204
     assert client.get("/v1/subscriptions", headers=auth).json() == []
-    gone = client.get(f"/v1/subscriptions/{mine['id']}/deliveries", headers=auth)
-    assert gone.json()["error"]["code"] == "subscription_not_found"
+    log = f"/v1/subscriptions/{mine['id']}/deliveries"
+    (cancelled,) = client.get(log, headers=auth).json()["deliveries"]
+    assert (cancelled["event"], cancelled["status"]) == ("screening.decided", "cancelled")
+    assert client.get(log, headers=other).json()["error"]["code"] == "subscription_not_found"
+    again = client.delete(f"/v1/subscriptions/{mine['id']}", headers=auth)
+    assert again.json()["error"]["code"] == "subscription_not_found"
 
 
 @pytest.mark.parametrize(
