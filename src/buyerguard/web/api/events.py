@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -105,7 +106,9 @@ async def import_history(
     result = await run_in_threadpool(
         events.import_event_history,
         uow,
-        text.splitlines(),
+        # Line endings kept, and only \n, \r and \r\n end a line, as when the CLI reads a file:
+        # a quoted CSV cell may span lines.
+        io.StringIO(text, newline=""),
         csv_format=csv_format,
         seller_id=seller.id,
         secret=secret,
