@@ -208,6 +208,11 @@ def test_a_csv_cell_over_the_field_limit_is_refused_naming_its_line():
     assert errors == [(2, f"a cell is longer than {csv.field_size_limit()} characters")]
 
 
+def test_a_csv_header_may_begin_with_a_byte_order_mark():
+    ((event, _),) = csv_history("\ufeff" + CSV_HEADER + f"order.created,{AT},A-1,b@example.com,\n")
+    assert (event.type, event.order_ref) == ("order.created", "A-1")
+
+
 def test_events_from_the_future_are_refused_beyond_a_days_skew():
     ahead = parse_event_body(json.dumps(body(occurred_at=(NOW + timedelta(hours=20)).isoformat())))
     refuse_future(ahead, now=NOW)

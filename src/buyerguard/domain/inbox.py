@@ -269,7 +269,7 @@ def _csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | BuyerG
     Strict, so that a stray or unclosed quote is an error rather than a cell that swallows the
     rest of the row or the file.
     """
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(_without_bom(lines), strict=True)
     while True:
         first = reader.line_num + 1
         try:
@@ -281,6 +281,12 @@ def _csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | BuyerG
             continue
         if cells:
             yield first, cells
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """Spreadsheets save UTF-8 CSV with a byte-order mark, which decoding leaves on the header."""
+    for index, line in enumerate(lines):
+        yield line.removeprefix("\ufeff") if index == 0 else line
 
 
 def _csv_problem(error: csv.Error) -> str:

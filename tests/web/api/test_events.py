@@ -163,9 +163,11 @@ def test_history_is_imported_as_csv_or_json_lines_and_the_rules_apply(
     ]
 
 
-def import_csv(client: TestClient, auth: Auth, text: str) -> httpx2.Response:
+def import_csv(
+    client: TestClient, auth: Auth, text: str, media_type: str = "text/csv"
+) -> httpx2.Response:
     return client.post(
-        "/v1/events/import", content=text.encode(), headers={**auth, "Content-Type": "text/csv"}
+        "/v1/events/import", content=text.encode(), headers={**auth, "Content-Type": media_type}
     )
 
 
@@ -187,6 +189,16 @@ def test_a_quoted_csv_cell_keeps_its_line_breaks(
     (stored,) = order_events(client, auth, "Q-1\n0")
     assert stored["data"] == {"reason": "refused\r\nat the door"}
     assert stored["identifier_kinds"] == ["email"]
+
+
+def test_csv_is_read_whatever_the_case_and_parameters_of_its_media_type_and_with_a_bom(
+    client: TestClient, new_seller: Callable[..., Auth]
+) -> None:
+    auth = new_seller()
+    csv = "\ufefftype,occurred_at,order_ref\norder.created,2026-01-01T00:00:00Z,M-1\n"
+    response = import_csv(client, auth, csv, media_type="Text/CSV; charset=UTF-8")
+    assert response.status_code == 202, response.text
+    assert [e["type"] for e in order_events(client, auth, "M-1")] == ["order.created"]
 
 
 def test_a_malformed_csv_imports_nothing_and_names_the_line(
