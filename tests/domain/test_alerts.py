@@ -29,7 +29,14 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    "url", ["https://shop.example.com/hooks", "http://127.0.0.1:8080/x?y=1", "http://[::1]/"]
+    "url",
+    [
+        "https://shop.example.com/hooks",
+        "http://127.0.0.1:8080/x?y=1",
+        "http://[::1]/",
+        "https://bücher.example/hooks",
+        "https://shop.example.com/h%C3%BCll",
+    ],
 )
 def test_http_urls_are_accepted(url):
     assert validate_url(f"  {url} ") == url
@@ -50,6 +57,26 @@ def test_http_urls_are_accepted(url):
 def test_other_urls_are_refused(url):
     with pytest.raises(InvalidInputError, match="url"):
         validate_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://exa\x00mple.com/hook", "control characters"),
+        ("http://exa mple.com/", "spaces"),
+        ("ht\ttp://example.com/", "spaces"),
+        ("https://example.com/a\nb", "spaces"),
+        ("http://example.com/\x7f", "control characters"),
+        ("http://" + "a" * 64 + ".example/hook", "not a valid host name"),
+        ("http://exa..mple.com/", "not a valid host name"),
+        ("http://" + "a." * 127 + "example/", "longer than 253"),
+        ("https://shop.example.com/hüll", "percent-encoded"),
+    ],
+)
+def test_urls_no_request_can_be_sent_to_are_refused(url, message):
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        validate_url(url)
+    assert caught.value.message.startswith("url: ")
 
 
 def test_kinds_and_secrets_are_checked():

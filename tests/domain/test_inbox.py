@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -144,6 +146,71 @@ def test_a_csv_with_unknown_columns_is_refused_naming_them():
             ["type,colour\n", "order.created,red\n"], csv_format=True, secret=SECRET, now=NOW
         )
     assert "order_ref" in CSV_COLUMNS
+
+
+CSV_HEADER = "type,occurred_at,order_ref,email,shipping_address\n"
+AT = "2025-01-02T10:00:00Z"
+
+
+def csv_history(text: str):
+    """As the CLI and the API read a file: line endings kept, and only \n, \r, \r\n end a line."""
+    return parse_history(io.StringIO(text, newline=""), csv_format=True, secret=SECRET, now=NOW)
+
+
+def csv_errors(text: str) -> list[tuple[int, str]]:
+    with pytest.raises(InvalidImportError) as caught:
+        csv_history(text)
+    return caught.value.errors
+
+
+def test_a_quoted_csv_cell_keeps_its_line_breaks():
+    (one_line,) = csv_history(
+        CSV_HEADER + f'order.created,{AT},A-1,,"969 Market St, Springfield"\n'
+    )
+    ((event, identifiers),) = csv_history(
+        CSV_HEADER + f'order.created,{AT},"A-1\r\n0",,"969 Market St\r\nSpringfield"\r\n'
+    )
+    assert event.order_ref == "A-1\r\n0"
+    assert identifiers == one_line[1]
+
+
+def test_csv_rows_are_numbered_by_the_file_line_they_start_on():
+    errors = csv_errors(
+        CSV_HEADER
+        + f'order.created,{AT},A-1,"b@exa\nmple.com",\n'
+        + f"order.lost,{AT},A-2,,\n"
+        + f"order.created,{AT},A-3,,\n"
+    )
+    assert [line for line, _ in errors] == [2, 4]
+    assert errors[0][1].startswith("buyer.email: ")
+    assert "order.lost" in errors[1][1]
+
+
+def test_malformed_csv_rows_are_refused_naming_their_line():
+    errors = csv_errors(
+        CSV_HEADER
+        + f"order.created,{AT},A-1,b@example.com,\n"
+        + f'order.created,{AT},"A-2"x,b@example.com,\n'
+        + f"order.created,{AT},A-3,b@example.com,,extra\n"
+        + f"order.created,{AT},A-4,b@example.com,,,\n"
+        + f'order.created,{AT},"A-5,b@example.com,\n'
+    )
+    assert errors == [
+        (3, 'text follows a closing quote (a quote inside a quoted cell is written "")'),
+        (4, "6 cells, but the header names 5 columns"),
+        (6, "a quoted cell is not closed"),
+    ]
+
+
+def test_a_csv_cell_over_the_field_limit_is_refused_naming_its_line():
+    too_long = "x" * (csv.field_size_limit() + 1)
+    errors = csv_errors(CSV_HEADER + f"order.created,{AT},A-1,b@example.com,{too_long}\n")
+    assert errors == [(2, f"a cell is longer than {csv.field_size_limit()} characters")]
+
+
+def test_a_csv_header_may_begin_with_a_byte_order_mark():
+    ((event, _),) = csv_history("\ufeff" + CSV_HEADER + f"order.created,{AT},A-1,b@example.com,\n")
+    assert (event.type, event.order_ref) == ("order.created", "A-1")
 
 
 def test_events_from_the_future_are_refused_beyond_a_days_skew():

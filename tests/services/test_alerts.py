@@ -103,6 +103,10 @@ def test_subscriptions_are_listed_and_deleted_with_their_pending_deliveries(uow)
     assert alerts.list_subscriptions(uow, seller_id=shop) == []
     with uow:
         assert uow.deliveries.get(pending.id).status is DeliveryStatus.CANCELLED
+    (logged,) = deliveries(uow, shop, decided)
+    assert (logged.id, logged.status) == (pending.id, DeliveryStatus.CANCELLED)
+    with pytest.raises(SubscriptionNotFoundError):
+        deliveries(uow, other, decided)
     with pytest.raises(SubscriptionNotFoundError):
         alerts.replay_delivery(uow, pending.id, seller_id=shop, now=NOW)
 
@@ -113,6 +117,8 @@ def test_subscriptions_are_listed_and_deleted_with_their_pending_deliveries(uow)
         ("ftp://x.example", [BUYER_FLAGGED], None),
         ("https://x.example", ["buyer.deleted"], None),
         ("https://x.example", [BUYER_FLAGGED], "short"),
+        ("https://x.example", [BUYER_FLAGGED], ""),
+        ("http://x.exa\x00mple/", [BUYER_FLAGGED], None),
     ],
 )
 def test_bad_subscriptions_are_refused(uow, url, kinds, secret):

@@ -118,3 +118,43 @@ def test_a_leased_delivery_is_not_sent_twice_until_its_lease_ends(uow):
     assert deliver_alerts(uow, now=NOW + timedelta(minutes=1), send=sender).sent == 0
     assert deliver_alerts(uow, now=NOW + timedelta(minutes=5), send=sender).sent == 1
     assert claimed.delivery.attempts == 0
+
+
+class BreakingSender(FakeSender):
+    """Raises for `broken`, as a sender may for a URL stored before validation refused it."""
+
+    def __init__(self, broken: str) -> None:
+        super().__init__()
+        self.broken = broken
+
+    def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:
+        if url == self.broken:
+            raise UnicodeError("label empty or too long")
+        return super().__call__(url, body, headers)
+
+
+def test_a_delivery_that_cannot_be_sent_fails_alone_and_is_given_up(uow):
+    broken_url = "http://" + "a" * 64 + ".example/hook"
+    other = new_seller(uow, "Other")
+    with uow:
+        broken = uow.subscriptions.add(
+            other, url=broken_url, kinds=[SCREENING_DECIDED], secret="s" * 16, now=NOW
+        )
+        alerts.record_alert(uow, seller_id=other, kind=SCREENING_DECIDED, payload={}, now=NOW)
+        uow.commit()
+    shop, subscription, _ = setup(uow)  # due after the broken one, in the same batch
+    sender = BreakingSender(broken_url)
+
+    report = deliver_alerts(uow, now=NOW, send=sender)
+    assert (report.sent, report.delivered, report.retrying) == (2, 1, 1)
+    assert log(uow, shop, subscription).status is DeliveryStatus.DELIVERED
+    failed = log(uow, other, broken.id)
+    assert (failed.status, failed.attempts, failed.last_status) == (DeliveryStatus.PENDING, 1, None)
+    assert failed.last_error == "UnicodeError: label empty or too long"
+
+    at = NOW
+    for _ in range(MAX_ATTEMPTS - 1):
+        at += timedelta(hours=7)
+        deliver_alerts(uow, now=at, send=sender)
+    given_up = log(uow, other, broken.id)
+    assert (given_up.status, given_up.attempts) == (DeliveryStatus.FAILED, MAX_ATTEMPTS)

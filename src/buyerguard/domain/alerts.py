@@ -25,6 +25,7 @@ ALERT_KINDS: tuple[str, ...] = (BUYER_FLAGGED, SCREENING_DECIDED)
 SIGNATURE_HEADER = "Buyerguard-Signature"
 SECRET_PREFIX = "bgwh_"
 MAX_URL_LENGTH = 2000
+MAX_HOST_LENGTH = 253
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)
@@ -90,10 +91,14 @@ class DueDelivery:
 
 
 def validate_url(url: str) -> str:
-    """An absolute http(s) URL with a host; credentials in it are refused (they would be logged)."""
+    """An absolute http(s) URL with a host that a request can be sent to; credentials in it are
+    refused (they would be logged)."""
     cleaned = url.strip()
     if not cleaned or len(cleaned) > MAX_URL_LENGTH:
         raise InvalidInputError(f"url: 1 to {MAX_URL_LENGTH} characters")
+    # urlsplit silently drops tabs and line breaks, and HTTP cannot carry the rest in a request.
+    if any(ch.isspace() or not ch.isprintable() for ch in cleaned):
+        raise InvalidInputError("url: must not contain spaces or control characters")
     try:
         parts = urlsplit(cleaned)
         port = parts.port
@@ -105,7 +110,20 @@ def validate_url(url: str) -> str:
         raise InvalidInputError("url: must not contain a user name or password")
     if port == 0:
         raise InvalidInputError("url: port 0 is not a port")
+    _check_host(parts.hostname)
+    if not (parts.path + parts.query).isascii():
+        raise InvalidInputError("url: characters outside ASCII in the path must be percent-encoded")
     return cleaned
+
+
+def _check_host(host: str) -> None:
+    """A name DNS can look up: IDNA labels of 1 to 63 characters, 253 in all."""
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        raise InvalidInputError(f"url: {host[:80]!r} is not a valid host name") from None
+    if len(encoded) > MAX_HOST_LENGTH:
+        raise InvalidInputError(f"url: the host name is longer than {MAX_HOST_LENGTH} characters")
 
 
 def validate_kinds(kinds: Sequence[str]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -246,28 +246,76 @@ def _jsonl_rows(lines: Iterable[str]) -> list[Row]:
 
 
 def _csv_rows(lines: Iterable[str]) -> list[Row]:
-    reader = csv.DictReader(iter(lines))
-    header = reader.fieldnames or []
+    """`lines` keep their line endings (a file opened with `newline=""`), so that a quoted cell
+    may span lines. A row is numbered by the line it starts on, the header being line 1."""
+    records = _csv_records(lines)
+    number, header = next(records, (1, []))
+    if isinstance(header, BuyerGuardError):
+        raise InvalidImportError([(number, header.message)])
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown or not header:
         raise InvalidImportError(
-            [(1, f"unknown column(s) {', '.join(unknown)}; valid: {', '.join(CSV_COLUMNS)}")]
+            [(number, f"unknown column(s) {', '.join(unknown)}; valid: {', '.join(CSV_COLUMNS)}")]
         )
-    # Line numbers count the header as line 1, as a spreadsheet shows them.
-    return [(reader.line_num, _csv_body(row)) for row in reader]
+    return [
+        (number, cells if isinstance(cells, BuyerGuardError) else _csv_body(header, cells))
+        for number, cells in records
+    ]
 
 
-def _csv_body(row: Mapping[str, str | None]) -> Mapping[str, object]:
-    cells = {k: v.strip() for k, v in row.items() if k is not None and v and v.strip()}
+def _csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | BuyerGuardError]]:
+    """Each non-blank record with the number of its first line; a malformed one as its error.
+
+    Strict, so that a stray or unclosed quote is an error rather than a cell that swallows the
+    rest of the row or the file.
+    """
+    reader = csv.reader(_without_bom(lines), strict=True)
+    while True:
+        first = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield first, InvalidInputError(_csv_problem(error))
+            continue
+        if cells:
+            yield first, cells
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """Spreadsheets save UTF-8 CSV with a byte-order mark, which decoding leaves on the header."""
+    for index, line in enumerate(lines):
+        yield line.removeprefix("\ufeff") if index == 0 else line
+
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    # Strict, the reader runs out of data only inside a quoted cell.
+    if text == "unexpected end of data":
+        return "a quoted cell is not closed"
+    if text.startswith("field larger than field limit"):
+        return f"a cell is longer than {csv.field_size_limit()} characters"
+    if text.endswith("expected after '\"'"):
+        return 'text follows a closing quote (a quote inside a quoted cell is written "")'
+    return f"not valid CSV ({text})"
+
+
+def _csv_body(
+    header: Sequence[str], cells: Sequence[str]
+) -> Mapping[str, object] | InvalidInputError:
+    if any(cell.strip() for cell in cells[len(header) :]):
+        return InvalidInputError(f"{len(cells)} cells, but the header names {len(header)} columns")
+    filled = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if cell.strip()}
     body: dict[str, object] = {
-        k: cells[k]
+        k: filled[k]
         for k in ("event_id", "type", "occurred_at", "order_ref", "currency")
-        if k in cells
+        if k in filled
     }
-    if "amount" in cells:
-        body["amount"] = _number(cells["amount"])
-    buyer = {k: cells[k] for k in IDENTIFIER_KINDS if k in cells}
-    data = {k: cells[k] for k in DATA_FIELDS if k in cells}
+    if "amount" in filled:
+        body["amount"] = _number(filled["amount"])
+    buyer = {k: filled[k] for k in IDENTIFIER_KINDS if k in filled}
+    data = {k: filled[k] for k in DATA_FIELDS if k in filled}
     if buyer:
         body["buyer"] = buyer
     if data:

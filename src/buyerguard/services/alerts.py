@@ -53,10 +53,13 @@ def subscribe(
     secret: str | None,
     now: datetime,
 ) -> NewSubscription:
-    """Subscribe a URL to alert kinds; without a secret of the seller's, one is generated."""
+    """Subscribe a URL to alert kinds; with `secret` None, one is generated (an empty secret is
+    refused like any other too short)."""
     cleaned = validate_url(url)
     chosen = validate_kinds(kinds)
-    signing = validate_secret(secret) if secret else new_signing_secret(secrets.token_bytes(24))
+    signing = (
+        new_signing_secret(secrets.token_bytes(24)) if secret is None else validate_secret(secret)
+    )
     with uow:
         if len(uow.subscriptions.list_for_seller(seller_id)) >= MAX_SUBSCRIPTIONS:
             raise TooManySubscriptionsError(
@@ -86,9 +89,9 @@ def unsubscribe(uow: UnitOfWork, subscription_id: int, *, seller_id: int, now: d
 def list_deliveries(
     uow: UnitOfWork, subscription_id: int, *, seller_id: int, after_id: int | None, limit: int
 ) -> list[Delivery]:
-    """The delivery log of one subscription, newest first."""
+    """The delivery log of one subscription, newest first; still there once it is deleted."""
     with uow:
-        uow.subscriptions.get_for_seller(subscription_id, seller_id)
+        uow.subscriptions.get_for_seller(subscription_id, seller_id, deleted=True)
         return uow.deliveries.list_for_subscription(subscription_id, after_id=after_id, limit=limit)
 
 

@@ -85,7 +85,7 @@ def _deliver(
         "Buyerguard-Delivery": str(delivery.id),
         "Buyerguard-Event": delivery.kind,
     }
-    result = send(item.url, body, headers)
+    result = _send_one(send, item.url, body, headers)
     attempts = delivery.attempts + 1
     later = None if result.ok else retry_at(attempts, now=now)
     if result.ok:
@@ -118,6 +118,16 @@ def _deliver(
     )
 
 
+def _send_one(send: Sender, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:
+    """Whatever goes wrong in sending one delivery is a failed attempt of that delivery: raised,
+    it would end the run and leave the rest of the leased batch, other sellers' too, unsent."""
+    try:
+        return send(url, body, headers)
+    except Exception as error:
+        log.exception("sending to %s failed unexpectedly", urlsplit(url).hostname)
+        return SendResult(None, f"{type(error).__name__}: {error}"[:300])
+
+
 class HttpSender:
     """POST with the standard library: short timeouts, and redirects never followed (a 3xx is a
     failure), so a delivery cannot be bounced to another host."""
@@ -131,16 +141,20 @@ class HttpSender:
         connection_type = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
-        connection = connection_type(parts.hostname or "", parts.port, timeout=self.timeout)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection = None
         try:
+            # Inside the try: a URL stored before validation was stricter can fail here, when
+            # the host is checked (InvalidURL) or encoded for DNS (UnicodeError, a ValueError).
+            connection = connection_type(parts.hostname or "", parts.port, timeout=self.timeout)
             connection.request("POST", target, body=body, headers=dict(headers))
             response = connection.getresponse()
             response.read(self.max_response_bytes)
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             return SendResult(None, f"{type(error).__name__}: {error}"[:300])
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
         status = response.status
         if 300 <= status < 400:
             return SendResult(status, f"HTTP {status}: redirects are not followed")

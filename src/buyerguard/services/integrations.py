@@ -166,6 +166,10 @@ def _json_object(body: bytes) -> Mapping[str, object]:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise PayloadError("body", "is not JSON") from None
+    except ValueError:  # Python refuses to read an integer of over 4,300 digits
+        raise PayloadError("body", "holds a number with too many digits") from None
+    except RecursionError:
+        raise PayloadError("body", "is nested too deeply") from None
     if not isinstance(payload, dict):
         raise PayloadError("body", "must be a JSON object")
     return payload

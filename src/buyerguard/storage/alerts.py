@@ -121,9 +121,16 @@ class SqlSubscriptionRepository:
         self.session.flush()
         return _subscription(row)
 
-    def get_for_seller(self, subscription_id: int, seller_id: int) -> Subscription:
+    def get_for_seller(
+        self, subscription_id: int, seller_id: int, *, deleted: bool = False
+    ) -> Subscription:
+        """A live subscription of the seller's; with `deleted`, also one it deleted."""
         row = self.session.get(SubscriptionRow, subscription_id)
-        if row is None or row.seller_id != seller_id or row.deleted_at is not None:
+        if (
+            row is None
+            or row.seller_id != seller_id
+            or (row.deleted_at is not None and not deleted)
+        ):
             raise SubscriptionNotFoundError(f"no subscription {subscription_id} among yours")
         return _subscription(row)
 

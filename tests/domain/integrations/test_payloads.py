@@ -73,10 +73,27 @@ def test_times():
     assert BODY.time("unix") == datetime(2022, 3, 26, 18, 39, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [2**64, -(2**40), "0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"],
+)
+def test_times_out_of_range_are_refused(value):
+    with pytest.raises(PayloadError, match=r"^at: is out of range$"):
+        JsonObject({"at": value}).time("at")
+
+
 def test_amounts_are_exact_decimals():
     assert BODY.opt_decimal("total") == Decimal("409.94")
     assert BODY.opt_decimal("cents") == Decimal(100)
     assert BODY.opt_decimal("blank") is None
+
+
+@pytest.mark.parametrize(
+    "value", ["NaN", "sNaN", "-Infinity", float("nan"), float("inf"), "1e999999999", 10**400]
+)
+def test_amounts_that_are_not_finite_numbers_are_refused(value):
+    with pytest.raises(PayloadError, match=r"^total: must be a finite number$"):
+        JsonObject({"total": value}).opt_decimal("total")
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,61 @@ def test_history_is_imported_as_csv_or_json_lines_and_the_rules_apply(
     ]
 
 
+def import_csv(
+    client: TestClient, auth: Auth, text: str, media_type: str = "text/csv"
+) -> httpx2.Response:
+    return client.post(
+        "/v1/events/import", content=text.encode(), headers={**auth, "Content-Type": media_type}
+    )
+
+
+def order_events(client: TestClient, auth: Auth, order_ref: str) -> list[dict[str, Any]]:
+    response = client.get("/v1/events", params={"order_ref": order_ref}, headers=auth)
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+def test_a_quoted_csv_cell_keeps_its_line_breaks(
+    client: TestClient, new_seller: Callable[..., Auth]
+) -> None:
+    auth = new_seller()
+    csv = (
+        "type,occurred_at,order_ref,email,reason\r\n"
+        'cod.refused,2026-01-03T10:00:00Z,"Q-1\n0",q@example.com,"refused\r\nat the door"\r\n'
+    )
+    assert import_csv(client, auth, csv).status_code == 202
+    (stored,) = order_events(client, auth, "Q-1\n0")
+    assert stored["data"] == {"reason": "refused\r\nat the door"}
+    assert stored["identifier_kinds"] == ["email"]
+
+
+def test_csv_is_read_whatever_the_case_and_parameters_of_its_media_type_and_with_a_bom(
+    client: TestClient, new_seller: Callable[..., Auth]
+) -> None:
+    auth = new_seller()
+    csv = "\ufefftype,occurred_at,order_ref\norder.created,2026-01-01T00:00:00Z,M-1\n"
+    response = import_csv(client, auth, csv, media_type="Text/CSV; charset=UTF-8")
+    assert response.status_code == 202, response.text
+    assert [e["type"] for e in order_events(client, auth, "M-1")] == ["order.created"]
+
+
+def test_a_malformed_csv_imports_nothing_and_names_the_line(
+    client: TestClient, new_seller: Callable[..., Auth]
+) -> None:
+    auth = new_seller()
+    header = "type,occurred_at,order_ref,email,reason\n"
+    good = "cod.refused,2026-01-02T10:00:00Z,B-1,b@example.com,\n"
+    unclosed = 'cod.refused,2026-01-02T10:00:00Z,"B-2,b@example.com,\n'
+    huge = f"cod.refused,2026-01-02T10:00:00Z,B-3,b@example.com,{'x' * 140_000}\n"
+    for text, line in [(header + good + unclosed, 3), (header + huge + good, 2)]:
+        response = import_csv(client, auth, text)
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "invalid_import"
+        assert [bad["line"] for bad in error["lines"]] == [line]
+    assert order_events(client, auth, "B-1") == []
+
+
 def test_a_bad_history_line_imports_nothing(
     client: TestClient, new_seller: Callable[..., Auth]
 ) -> None:

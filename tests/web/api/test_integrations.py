@@ -318,6 +318,68 @@ def test_a_body_not_in_the_providers_format_is_refused_naming_the_field(
     assert response.json()["error"]["message"] == "body: is not JSON"
 
 
+PAYPAL = ("paypal_event_CUSTOMER.DISPUTE.CREATED.json", "paypal", "")
+STRIPE = ("stripe_event_charge.dispute.created.json", "stripe", "")
+SHOPIFY_ORDER = ("shopify_order_fixture.json", "shopify", "orders/create")
+SHOPIFY_DISPUTE = ("shopify_dispute_fixture.json", "shopify", "disputes/create")
+WOOCOMMERCE = ("woocommerce_order.json", "woocommerce", "order.created")
+# A fixture and its provider and topic, the keys from the root to the object holding the field, the
+# field, and a value the adapter cannot make an event of.
+OUT_OF_RANGE = [
+    (*PAYPAL, ("resource", "dispute_amount"), "value", "NaN"),
+    (*PAYPAL, ("resource",), "create_time", "0001-01-01T00:00:00+01:00"),
+    (*STRIPE, ("data", "object"), "amount", "sNaN"),
+    (*STRIPE, (), "created", 2**64),
+    (*SHOPIFY_ORDER, ("order",), "total_price", "NaN"),
+    (*SHOPIFY_ORDER, ("order",), "created_at", -(2**40)),
+    (*SHOPIFY_DISPUTE, ("dispute",), "amount", "Infinity"),
+    (*WOOCOMMERCE, (), "total", "NaN"),
+    (*WOOCOMMERCE, (), "date_created_gmt", "9999-12-31T23:30:00-01:00"),
+]
+
+
+@pytest.mark.parametrize(("name", "provider", "topic", "keys", "field", "value"), OUT_OF_RANGE)
+def test_an_amount_or_time_out_of_range_is_refused_naming_the_field(
+    client: TestClient,
+    new_seller: Callable[..., Auth],
+    name: str,
+    provider: str,
+    topic: str,
+    keys: tuple[str, ...],
+    field: str,
+    value: object,
+) -> None:
+    auth = new_seller()
+    path = connect(client, auth, provider, **settings_for(provider))
+    sent = payload(name)
+    holder = sent
+    for key in keys:
+        holder = holder[key]
+    holder[field] = value
+    body = json.dumps(sent).encode()
+    response = client.post(path, content=body, headers=signed(provider, body, topic))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_payload"
+    assert error["message"].startswith(".".join((*keys, field)) + ": ")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"id": ' + b"9" * 5000 + b"}", "body: holds a number with too many digits"),
+        (b'{"id": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "body: is nested too deeply"),
+    ],
+)
+def test_a_body_that_cannot_be_decoded_is_refused(
+    client: TestClient, new_seller: Callable[..., Auth], body: bytes, message: str
+) -> None:
+    path = connect(client, new_seller(), "shopify", secrets=[SECRET])
+    response = client.post(path, content=body, headers=signed("shopify", body, "orders/create"))
+    assert response.status_code == 422
+    assert response.json()["error"] == {"code": "invalid_payload", "message": message}
+
+
 def test_secrets_rotate_and_connections_are_listed_and_removed(
     client: TestClient, new_seller: Callable[..., Auth]
 ) -> None:

@@ -176,6 +176,22 @@ def test_a_dead_endpoint_is_retried_later() -> None:
     assert result.error is not None
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.\x001/hook",
+        "http://" + "a" * 64 + ".example/hook",
+        "http://127.0.0.1:99999/",
+        "http://127.0.0.1:9/h\u00fcll",
+    ],
+)
+def test_a_url_no_request_can_be_sent_to_is_a_failed_attempt(url: str) -> None:
+    """As stored before such URLs were refused: the sender reports them, it does not raise."""
+    result = HttpSender(timeout=2)(url, b"{}", {})
+    assert result.status is None
+    assert result.error is not None
+
+
 def test_subscriptions_are_created_listed_and_deleted(
     client: TestClient, new_seller: Callable[..., Auth]
 ) -> None:
@@ -200,11 +216,18 @@ def test_subscriptions_are_created_listed_and_deleted(
         }
     ]
     assert client.get("/v1/subscriptions", headers=other).json() == []
+    order = {"ref": "SO-1", "amount": 5, "currency": "EUR", "payment_method": "prepaid"}
+    screening = {"order": order | {"ship_to": {"country": "DE"}}, "buyer": BUYER}
+    assert client.post("/v1/screenings", json=screening, headers=auth).status_code == 201
     assert client.delete(f"/v1/subscriptions/{mine['id']}", headers=other).status_code == 404
     assert client.delete(f"/v1/subscriptions/{mine['id']}", headers=auth).status_code == 204
     assert client.get("/v1/subscriptions", headers=auth).json() == []
-    gone = client.get(f"/v1/subscriptions/{mine['id']}/deliveries", headers=auth)
-    assert gone.json()["error"]["code"] == "subscription_not_found"
+    log = f"/v1/subscriptions/{mine['id']}/deliveries"
+    (cancelled,) = client.get(log, headers=auth).json()["deliveries"]
+    assert (cancelled["event"], cancelled["status"]) == ("screening.decided", "cancelled")
+    assert client.get(log, headers=other).json()["error"]["code"] == "subscription_not_found"
+    again = client.delete(f"/v1/subscriptions/{mine['id']}", headers=auth)
+    assert again.json()["error"]["code"] == "subscription_not_found"
 
 
 @pytest.mark.parametrize(
@@ -213,11 +236,16 @@ def test_subscriptions_are_created_listed_and_deleted(
         {"url": "ftp://hooks.example.com/", "events": ["buyer.flagged"]},
         {"url": "https://hooks.example.com/", "events": ["order.created"]},
         {"url": "https://hooks.example.com/", "events": ["buyer.flagged"], "secret": "short"},
+        {"url": "https://hooks.example.com/", "events": ["buyer.flagged"], "secret": ""},
+        {"url": "http://hooks.exa\u0000mple.com/", "events": ["buyer.flagged"]},
+        {"url": "http://" + "a" * 64 + ".example/hook", "events": ["buyer.flagged"]},
     ],
 )
 def test_bad_subscriptions_are_refused(
     client: TestClient, new_seller: Callable[..., Auth], sent: dict[str, object]
 ) -> None:
-    response = client.post("/v1/subscriptions", json=sent, headers=new_seller())
+    auth = new_seller()
+    response = client.post("/v1/subscriptions", json=sent, headers=auth)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_input"
+    assert client.get("/v1/subscriptions", headers=auth).json() == []

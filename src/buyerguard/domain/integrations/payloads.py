@@ -6,6 +6,7 @@ field is the provider's format not being what we expect, reported as `PayloadErr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,10 +104,14 @@ class JsonObject:
         return found
 
     def opt_time(self, key: str) -> datetime | None:
-        """Unix seconds, or ISO 8601 text; a time without an offset is taken as UTC."""
+        """Unix seconds, or ISO 8601 text; a time without an offset is taken as UTC. In UTC, so
+        that a time that exists only with its offset (year 1, an hour ahead) is refused here."""
         value = self.data.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, UTC)
+            try:
+                return datetime.fromtimestamp(value, UTC)
+            except (OverflowError, OSError, ValueError):
+                raise PayloadError(self.where(key), "is out of range") from None
         text = self.opt_text(key)
         if text is None:
             return None
@@ -114,7 +119,12 @@ class JsonObject:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise PayloadError(self.where(key), "must be an ISO 8601 date-time") from None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise PayloadError(self.where(key), "is out of range") from None
 
     def opt_decimal(self, key: str) -> Decimal | None:
         """A money amount sent as a JSON number or as decimal text ("409.94")."""
@@ -124,9 +134,14 @@ class JsonObject:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise PayloadError(self.where(key), "must be a number")
         try:
-            return Decimal(str(value))
+            amount = Decimal(str(value))
         except InvalidOperation:
             raise PayloadError(self.where(key), "must be a number") from None
+        # Decimal reads "NaN", "sNaN" and "Infinity", and JSON numbers may be too large for a
+        # float: none is an amount, and NaN would fail every comparison made with it.
+        if not amount.is_finite() or not math.isfinite(float(amount)):
+            raise PayloadError(self.where(key), "must be a finite number")
+        return amount
 
 
 def unwrap(payload: Mapping[str, object], key: str) -> JsonObject:

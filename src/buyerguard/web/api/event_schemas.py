@@ -178,7 +178,9 @@ class SubscriptionIn(BaseModel):
 
     url: str = Field(examples=["https://shop.example.com/hooks/buyerguard"])
     events: list[str] = Field(examples=[list(ALERT_KINDS)])
-    secret: str | None = Field(None, description="Yours to sign with; else one is generated.")
+    secret: str | None = Field(
+        None, description="Yours to sign with, 16 to 200 characters; left out, one is generated."
+    )
 
 
 class SubscriptionOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -70,6 +71,11 @@ async def _text(request: Request) -> str:
         raise InvalidInputError("body: not UTF-8 text") from None
 
 
+def _media_type(request: Request) -> str:
+    """`Text/CSV; charset=utf-8` is `text/csv`: media types ignore case, and parameters follow."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 @router.post(
     "",
     status_code=202,
@@ -101,12 +107,13 @@ async def import_history(
     """Past orders and outcomes as events: JSON Lines, or CSV (`Content-Type: text/csv`) with
     the columns in docs/events.md. All lines or none; the same rules apply once processed."""
     text = await _text(request)
-    csv_format = request.headers.get("content-type", "").startswith("text/csv")
     result = await run_in_threadpool(
         events.import_event_history,
         uow,
-        text.splitlines(),
-        csv_format=csv_format,
+        # Line endings kept, and only \n, \r and \r\n end a line, as when the CLI reads a file:
+        # a quoted CSV cell may span lines.
+        io.StringIO(text, newline=""),
+        csv_format=_media_type(request) == "text/csv",
         seller_id=seller.id,
         secret=secret,
         now=utc_now(),

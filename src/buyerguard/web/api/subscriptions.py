@@ -44,7 +44,7 @@ def list_subscriptions(seller: CurrentSeller, uow: UnitOfWorkDep) -> list[Subscr
 
 @router.delete("/{subscription_id}", status_code=204)
 def unsubscribe(subscription_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep) -> Response:
-    """Stop it; deliveries not yet sent are cancelled."""
+    """Stop it; deliveries not yet sent are cancelled, and its delivery log stays readable."""
     alerts.unsubscribe(uow, subscription_id, seller_id=seller.id, now=utc_now())
     return Response(status_code=204)
 
