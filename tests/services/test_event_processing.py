@@ -144,6 +144,49 @@ def test_identifiers_on_one_order_merge_what_the_registry_knew_apart(uow):
     assert profile(uow, shop, ALICE).reasons[0].reason == "extortion"
 
 
+def test_one_batch_linking_three_buyers_makes_one_person(uow):
+    """One event links buyers 1 and 2 (2 merges into 1); another names buyer 3 on an order the
+    registry knew as 2's. Buyer 3 must join the live buyer, not the one just merged away."""
+    shop, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    phone = {"phone": "+4915112345678"}
+    address = {"shipping_address": "Hauptstrasse 5, 10115 Berlin"}
+    tags.add_tag(uow, ALICE, NewTag(seller_id=other, reason="extortion"), secret=SECRET, now=NOW)
+    post(uow, shop, event("e1", "order.created", "A-2", days_ago=4, buyer=phone))
+    process(uow)
+    tags.add_tag(uow, address, NewTag(seller_id=other, reason="card_fraud"), secret=SECRET, now=NOW)
+
+    post(
+        uow,
+        shop,
+        event("e2", "order.created", "A-1", days_ago=1, buyer=ALICE | phone),
+        event("e3", "order.paid", "A-2", days_ago=1, buyer=address),
+    )
+    process(uow)
+
+    seen = [profile(uow, shop, buyer) for buyer in (ALICE, phone, address)]
+    assert len({p.buyer_id for p in seen}) == 1
+    assert [r.reason for r in seen[2].reasons] == ["card_fraud", "extortion"]
+
+
+def test_an_order_first_seen_in_a_merging_batch_goes_to_the_live_buyer(uow):
+    shop, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    phone = {"phone": "+4915112345678"}
+    tags.add_tag(uow, ALICE, NewTag(seller_id=other, reason="extortion"), secret=SECRET, now=NOW)
+    tags.add_tag(uow, phone, NewTag(seller_id=other, reason="card_fraud"), secret=SECRET, now=NOW)
+
+    post(
+        uow,
+        shop,
+        event("e1", "order.created", "A-1", days_ago=1, buyer=ALICE | phone),
+        event("e2", "cod.refused", "A-2", days_ago=1, buyer=phone),
+    )
+    process(uow)
+
+    assert [t.reason for t in profile(uow, shop, ALICE).my_tags] == ["cod_refusal"]
+    reasons = {r.reason for r in profile(uow, other, phone).reasons}
+    assert reasons == {"card_fraud", "cod_refusal", "extortion"}
+
+
 def test_a_sellers_rules_decide_which_reasons_are_tagged(uow):
     shop = new_seller(uow, "Shop")
     rules = EventRules(enabled=frozenset({"non_payment"}))
