@@ -60,6 +60,52 @@ def test_a_chargeback_won_by_the_buyer_withdraws_the_automatic_tag(uow):
     assert profile(uow, other, ALICE).distinct_reporters == 0
 
 
+def test_a_sellers_retraction_of_an_automatic_tag_stands_until_a_new_fact(uow):
+    shop = new_seller(uow, "Shop")
+    post(
+        uow,
+        shop,
+        event("e1", "order.paid", "A-1", days_ago=5, buyer=ALICE),
+        event("e2", "chargeback.created", "A-1", days_ago=4, reason="fraudulent"),
+    )
+    process(uow, at=NOW - timedelta(days=4))
+    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)
+    tags.retract_tag(uow, tag.id, seller_id=shop, now=NOW - timedelta(days=3))
+
+    post(
+        uow,
+        shop,
+        event("e3", "order.created", "A-2", days_ago=2, buyer=ALICE),
+        event("e4", "chargeback.resolved", "A-1", days_ago=1, outcome="seller_won"),
+    )
+    assert process(uow).tags_created == 0
+    assert tags_of(uow, shop) == [("card_fraud", "retracted", "A-1")]
+
+    post(uow, shop, event("e5", "dispute.opened", "A-2", claim="fraud"))
+    assert process(uow).tags_created == 1
+    assert tags_of(uow, shop) == [
+        ("card_fraud", "retracted", "A-1"),
+        ("card_fraud", "active", "A-2"),
+    ]
+
+
+def test_a_tag_the_rules_withdrew_is_made_again_by_a_new_claim(uow):
+    shop = new_seller(uow, "Shop")
+    post(
+        uow, shop, event("e1", "chargeback.created", "A-1", days_ago=5, reason="fraud", buyer=ALICE)
+    )
+    process(uow, at=NOW - timedelta(days=5))
+    post(uow, shop, event("e2", "chargeback.resolved", "A-1", days_ago=4, outcome="buyer_won"))
+    process(uow, at=NOW - timedelta(days=2))
+
+    post(uow, shop, event("e3", "dispute.opened", "A-1", days_ago=3, claim="fraud"))
+    assert process(uow).tags_created == 1
+    assert tags_of(uow, shop) == [
+        ("card_fraud", "retracted", "A-1"),
+        ("card_fraud", "active", "A-1"),
+    ]
+
+
 class CrashingUnitOfWork(SqlUnitOfWork):
     """Dies at its first commit, as a killed process would: nothing of the batch is kept."""
 

@@ -105,12 +105,19 @@ def _process_batch(
         uow, ((s, ref) for (s, _), refs in orders.items() for ref in refs), pending
     )
     rules = uow.event_rules.get_many({seller for seller, _ in pairs})
+    retracted = uow.event_orders.seller_retractions(pairs)
     by_seller: dict[int, dict[str, list[Event]]] = {}
     for (seller, ref), events in history.items():
         by_seller.setdefault(seller, {})[ref] = events
     plans = [
         plan_pair(
-            s, b, orders.get((s, b), {}), by_seller.get(s, {}), rules.get(s, EventRules()), now=now
+            s,
+            b,
+            orders.get((s, b), {}),
+            by_seller.get(s, {}),
+            rules.get(s, EventRules()),
+            retracted=retracted.get((s, b)),
+            now=now,
         )
         for s, b in sorted(pairs)
     ]
