@@ -88,3 +88,42 @@ def test_only_enabled_reasons_are_wanted():
     rules = EventRules(enabled=frozenset({"non_payment"}))
     assert plan_pair(1, 2, {"A": False}, history, rules, now=NOW).wanted == {}
     assert list(plan_pair(1, 2, {"A": False}, history, RULES, now=NOW).wanted) == ["cod_refusal"]
+
+
+def test_a_retracted_reason_comes_back_only_from_a_later_event_that_calls_for_it_alone():
+    retracted = {"card_fraud": NOW - timedelta(days=6)}
+    charged = [
+        event(1, "order.paid", "A", days_ago=10),
+        event(2, "chargeback.created", "A", days_ago=8, reason="fraudulent"),
+    ]
+    older_elsewhere = [event(1, "chargeback.created", "B", days_ago=7, reason="fraud")]
+    unrelated = [event(1, "order.created", "C", days_ago=1)]
+    confirmed = [*charged, event(3, "chargeback.resolved", "A", days_ago=2, outcome="seller_won")]
+    orders = dict.fromkeys("ABC", False)
+
+    def wanted(history: dict[str, list[Event]]) -> dict[str, tuple[str, str]]:
+        plan = plan_pair(1, 2, orders, history, RULES, retracted=retracted, now=NOW)
+        return {reason: (w.order_ref, w.note) for reason, w in plan.wanted.items()}
+
+    assert wanted({"A": charged, "B": older_elsewhere, "C": unrelated}) == {}
+    assert wanted({"A": confirmed}) == {}
+    again = [*confirmed, event(4, "chargeback.created", "A", days_ago=1, reason="fraud")]
+    assert wanted({"A": again}) == {"card_fraud": ("A", "automatic, from event A-4")}
+    fresh = [event(1, "dispute.opened", "C", days_ago=3, claim="fraud")]
+    assert wanted({"A": charged, "C": fresh}) == {"card_fraud": ("C", "automatic, from event C-1")}
+
+
+def test_a_retracted_frequent_returns_comes_back_with_the_next_return():
+    history = {
+        ref: [delivered(ref, days_ago=50 - i)]
+        + ([event(1, "order.returned", ref, days_ago=40 - i)] if i < 3 else [])
+        for i, ref in enumerate("ABCD")
+    }
+    retracted = {"frequent_returns": NOW - timedelta(days=30)}
+    orders = dict.fromkeys("ABCDE", False)
+    plan = plan_pair(1, 2, orders, history, RULES, retracted=retracted, now=NOW)
+    assert plan.wanted == {}
+
+    history["E"] = [delivered("E", days_ago=20), event(1, "refund.requested", "E", days_ago=10)]
+    plan = plan_pair(1, 2, orders, history, RULES, retracted=retracted, now=NOW)
+    assert plan.wanted["frequent_returns"].order_ref == "E"

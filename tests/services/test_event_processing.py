@@ -60,6 +60,52 @@ def test_a_chargeback_won_by_the_buyer_withdraws_the_automatic_tag(uow):
     assert profile(uow, other, ALICE).distinct_reporters == 0
 
 
+def test_a_sellers_retraction_of_an_automatic_tag_stands_until_a_new_fact(uow):
+    shop = new_seller(uow, "Shop")
+    post(
+        uow,
+        shop,
+        event("e1", "order.paid", "A-1", days_ago=5, buyer=ALICE),
+        event("e2", "chargeback.created", "A-1", days_ago=4, reason="fraudulent"),
+    )
+    process(uow, at=NOW - timedelta(days=4))
+    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)
+    tags.retract_tag(uow, tag.id, seller_id=shop, now=NOW - timedelta(days=3))
+
+    post(
+        uow,
+        shop,
+        event("e3", "order.created", "A-2", days_ago=2, buyer=ALICE),
+        event("e4", "chargeback.resolved", "A-1", days_ago=1, outcome="seller_won"),
+    )
+    assert process(uow).tags_created == 0
+    assert tags_of(uow, shop) == [("card_fraud", "retracted", "A-1")]
+
+    post(uow, shop, event("e5", "dispute.opened", "A-2", claim="fraud"))
+    assert process(uow).tags_created == 1
+    assert tags_of(uow, shop) == [
+        ("card_fraud", "retracted", "A-1"),
+        ("card_fraud", "active", "A-2"),
+    ]
+
+
+def test_a_tag_the_rules_withdrew_is_made_again_by_a_new_claim(uow):
+    shop = new_seller(uow, "Shop")
+    post(
+        uow, shop, event("e1", "chargeback.created", "A-1", days_ago=5, reason="fraud", buyer=ALICE)
+    )
+    process(uow, at=NOW - timedelta(days=5))
+    post(uow, shop, event("e2", "chargeback.resolved", "A-1", days_ago=4, outcome="buyer_won"))
+    process(uow, at=NOW - timedelta(days=2))
+
+    post(uow, shop, event("e3", "dispute.opened", "A-1", days_ago=3, claim="fraud"))
+    assert process(uow).tags_created == 1
+    assert tags_of(uow, shop) == [
+        ("card_fraud", "retracted", "A-1"),
+        ("card_fraud", "active", "A-1"),
+    ]
+
+
 class CrashingUnitOfWork(SqlUnitOfWork):
     """Dies at its first commit, as a killed process would: nothing of the batch is kept."""
 
@@ -142,6 +188,49 @@ def test_identifiers_on_one_order_merge_what_the_registry_knew_apart(uow):
     post(uow, shop, event("e2", "order.paid", "A-1", buyer=phone))
     process(uow)
     assert profile(uow, shop, ALICE).reasons[0].reason == "extortion"
+
+
+def test_one_batch_linking_three_buyers_makes_one_person(uow):
+    """One event links buyers 1 and 2 (2 merges into 1); another names buyer 3 on an order the
+    registry knew as 2's. Buyer 3 must join the live buyer, not the one just merged away."""
+    shop, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    phone = {"phone": "+4915112345678"}
+    address = {"shipping_address": "Hauptstrasse 5, 10115 Berlin"}
+    tags.add_tag(uow, ALICE, NewTag(seller_id=other, reason="extortion"), secret=SECRET, now=NOW)
+    post(uow, shop, event("e1", "order.created", "A-2", days_ago=4, buyer=phone))
+    process(uow)
+    tags.add_tag(uow, address, NewTag(seller_id=other, reason="card_fraud"), secret=SECRET, now=NOW)
+
+    post(
+        uow,
+        shop,
+        event("e2", "order.created", "A-1", days_ago=1, buyer=ALICE | phone),
+        event("e3", "order.paid", "A-2", days_ago=1, buyer=address),
+    )
+    process(uow)
+
+    seen = [profile(uow, shop, buyer) for buyer in (ALICE, phone, address)]
+    assert len({p.buyer_id for p in seen}) == 1
+    assert [r.reason for r in seen[2].reasons] == ["card_fraud", "extortion"]
+
+
+def test_an_order_first_seen_in_a_merging_batch_goes_to_the_live_buyer(uow):
+    shop, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    phone = {"phone": "+4915112345678"}
+    tags.add_tag(uow, ALICE, NewTag(seller_id=other, reason="extortion"), secret=SECRET, now=NOW)
+    tags.add_tag(uow, phone, NewTag(seller_id=other, reason="card_fraud"), secret=SECRET, now=NOW)
+
+    post(
+        uow,
+        shop,
+        event("e1", "order.created", "A-1", days_ago=1, buyer=ALICE | phone),
+        event("e2", "cod.refused", "A-2", days_ago=1, buyer=phone),
+    )
+    process(uow)
+
+    assert [t.reason for t in profile(uow, shop, ALICE).my_tags] == ["cod_refusal"]
+    reasons = {r.reason for r in profile(uow, other, phone).reasons}
+    assert reasons == {"card_fraud", "cod_refusal", "extortion"}
 
 
 def test_a_sellers_rules_decide_which_reasons_are_tagged(uow):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from buyerguard.domain.events import (
+    AutoTag,
     Event,
     EventRules,
     OrderOutcome,
@@ -64,12 +65,18 @@ def plan_pair(
     history: Mapping[str, Sequence[Event]],
     rules: EventRules,
     *,
+    retracted: Mapping[str, datetime] | None = None,
     now: datetime,
 ) -> PairPlan:
     """Judge every order (`orders`: reference -> completed) of one seller with one buyer.
 
     A reason raised on several orders is wanted once, on the order that raised it first.
+    `retracted` maps a reason to when the seller last retracted an automatic tag for it: the
+    retraction stands for every fact up to then, so only an event after it that calls for the
+    reason on its own (`AutoTag.raised_after`), or for `frequent_returns` a later return, raises
+    the reason again.
     """
+    retracted = retracted or {}
     plan = PairPlan(seller_id, buyer_id)
     outcomes: list[OrderOutcome] = []
     last_return: tuple[datetime, str] | None = None
@@ -80,24 +87,36 @@ def plan_pair(
         outcome = outcome_for_order(events, rules, now=now)
         outcomes.append(outcome)
         for tag in outcome.tags:
-            current = plan.wanted.get(tag.reason)
-            if current is None or (tag.occurred_at, ref) < (current.occurred_at, current.order_ref):
-                plan.wanted[tag.reason] = WantedTag(
-                    tag.reason, ref, tag.occurred_at, _note(tag.event_id, tag.confirmed_by)
-                )
+            _want(plan, ref, tag, retracted.get(tag.reason))
         _judge_order(plan, ref, completed, events, outcome, rules, now=now)
         returns = [e.occurred_at for e in events if e.type in RETURN_TYPES]
         if returns and (last_return is None or (max(returns), ref) > last_return):
             last_return = (max(returns), ref)
     count, returned = return_counts(outcomes)
     if last_return is not None and returns_tag_due(count, returned, rules):
-        plan.wanted[FREQUENT_RETURNS] = WantedTag(
-            FREQUENT_RETURNS,
-            last_return[1],
-            last_return[0],
-            f"automatic: {returned} of {count} orders returned or refunded",
-        )
+        retracted_at = retracted.get(FREQUENT_RETURNS)
+        if retracted_at is None or last_return[0] > retracted_at:
+            plan.wanted[FREQUENT_RETURNS] = WantedTag(
+                FREQUENT_RETURNS,
+                last_return[1],
+                last_return[0],
+                f"automatic: {returned} of {count} orders returned or refunded",
+            )
     return plan
+
+
+def _want(plan: PairPlan, ref: str, tag: AutoTag, retracted_at: datetime | None) -> None:
+    """Want `tag` on order `ref` unless an earlier fact on another order raised its reason."""
+    if retracted_at is not None:
+        renewed = tag.raised_after(retracted_at)
+        if renewed is None:
+            return
+        tag = renewed
+    current = plan.wanted.get(tag.reason)
+    if current is None or (tag.occurred_at, ref) < (current.occurred_at, current.order_ref):
+        plan.wanted[tag.reason] = WantedTag(
+            tag.reason, ref, tag.occurred_at, _note(tag.event_id, tag.confirmed_by)
+        )
 
 
 def _judge_order(

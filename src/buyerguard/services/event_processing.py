@@ -105,12 +105,19 @@ def _process_batch(
         uow, ((s, ref) for (s, _), refs in orders.items() for ref in refs), pending
     )
     rules = uow.event_rules.get_many({seller for seller, _ in pairs})
+    retracted = uow.event_orders.seller_retractions(pairs)
     by_seller: dict[int, dict[str, list[Event]]] = {}
     for (seller, ref), events in history.items():
         by_seller.setdefault(seller, {})[ref] = events
     plans = [
         plan_pair(
-            s, b, orders.get((s, b), {}), by_seller.get(s, {}), rules.get(s, EventRules()), now=now
+            s,
+            b,
+            orders.get((s, b), {}),
+            by_seller.get(s, {}),
+            rules.get(s, EventRules()),
+            retracted=retracted.get((s, b)),
+            now=now,
         )
         for s, b in sorted(pairs)
     ]
@@ -187,23 +194,27 @@ def _merge_known(
 ) -> dict[int, int]:
     """An order's identifiers belong to the buyer the registry already has on that order: merge.
 
-    Returns what each merged-away buyer became.
+    Both mappings were read before the resolution, which may have merged some of their buyers
+    away since: each buyer is followed to the one it became, so that no merge targets a buyer
+    that no longer exists, whatever the batch holds. Returns what each buyer named became.
     """
+    live = uow.buyers.live_buyers({*known.values(), *resolved.values()})
     merged: dict[int, int] = {}
 
     def final(buyer: int) -> int:
+        buyer = live.get(buyer, buyer)
         while buyer in merged:
             buyer = merged[buyer]
         return buyer
 
-    for key, buyer in resolved.items():
+    for key, buyer in sorted(resolved.items()):
         if key in known and final(known[key]) != final(buyer):
             keep, other = sorted((final(known[key]), final(buyer)))
             uow.buyers.merge(keep, [other])
             merged[other] = keep
     if merged:
         refresh_stats(uow, {final(b) for b in merged})
-    return {buyer: final(buyer) for buyer in merged}
+    return {buyer: final(buyer) for buyer in live}
 
 
 def _apply(

@@ -50,12 +50,30 @@ class SqlEventOrderRepository:
                 found.setdefault((row.seller_id, row.buyer_id), []).append(_tag(row))
         return found
 
+    def seller_retractions(self, pairs: Iterable[Pair]) -> dict[Pair, dict[str, datetime]]:
+        """When each (seller, buyer)'s seller last retracted an automatic tag, by reason."""
+        found: dict[Pair, dict[str, datetime]] = {}
+        tag = t.TagRow
+        query = select(tag.seller_id, tag.buyer_id, tag.reason, tag.ended_at).where(
+            tag.seller_id == bindparam("seller"),
+            tag.buyer_id.in_(bindparam("buyers", expanding=True)),
+            tag.source == TagSource.EVENT.value,
+            tag.status == TagStatus.RETRACTED.value,
+            tag.withdrawn_by_rules.is_(False),
+            tag.ended_at.is_not(None),
+        )
+        for seller, buyers in per_seller(pairs):
+            for row in self.session.execute(query, {"seller": seller, "buyers": buyers}):
+                last = found.setdefault((row.seller_id, row.buyer_id), {})
+                last[row.reason] = max(row.ended_at, last.get(row.reason, row.ended_at))
+        return found
+
     def withdraw_tags(self, tag_ids: Sequence[int], *, now: datetime) -> None:
         for chunk in batched(tag_ids):
             self.session.execute(
                 update(t.TagRow)
                 .where(t.TagRow.id.in_(chunk), t.TagRow.status == TagStatus.ACTIVE.value)
-                .values(status=TagStatus.RETRACTED.value, ended_at=now)
+                .values(status=TagStatus.RETRACTED.value, ended_at=now, withdrawn_by_rules=True)
             )
 
     def buyers_of_orders(self, keys: Iterable[OrderKey]) -> dict[OrderKey, int]:

@@ -142,6 +142,30 @@ class SqlBuyerRepository:
             update(t.BuyerRow).where(t.BuyerRow.id.in_(others)).values(merged_into=keep)
         )
 
+    def live_buyers(self, buyer_ids: Iterable[int]) -> dict[int, int]:
+        """What each buyer is now: itself, or the buyer it was merged into, followed to the end
+        (the buyer merged into may have been merged away later)."""
+        wanted = set(buyer_ids)
+        moved: dict[int, int] = {}
+        asked: set[int] = set()
+        ask = wanted
+        while ask:
+            asked |= ask
+            b = t.BuyerRow
+            for chunk in batched(ask):
+                rows = self.session.execute(
+                    select(b.id, b.merged_into).where(b.id.in_(chunk), b.merged_into.is_not(None))
+                )
+                moved.update({row.id: row.merged_into for row in rows})
+            ask = set(moved.values()) - asked
+        found: dict[int, int] = {}
+        for buyer in wanted:
+            live = buyer
+            while live in moved:
+                live = moved[live]
+            found[buyer] = live
+        return found
+
     def _merge_one(self, keep: int, other: int) -> None:
         s = self.session
         kept = select(t.TagRow.seller_id, t.TagRow.reason).where(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -134,6 +135,9 @@ class TagRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Retracted by the event rules (its facts stopped calling for it), not by its seller: the rules
+    # may make such a tag again, while a seller's retraction stands until a new fact.
+    withdrawn_by_rules: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class OrderRow(Base):

@@ -204,6 +204,21 @@ def test_a_tag_names_the_event_that_raised_it_and_those_that_confirmed_it():
     )
 
 
+def test_a_tag_raised_again_after_a_moment_starts_from_the_event_that_raised_it_alone():
+    delivered = make_event("order.delivered", 1)
+    opened = make_event("dispute.opened", 5, claim="not_received")
+    charged = make_event("chargeback.created", 20, reason="product_not_received")
+    won = make_event("chargeback.resolved", 40, outcome="seller_won")
+
+    (tag,) = outcome_for_order([delivered, opened, charged, won], RULES, now=LATER).tags
+
+    assert tag.raised_after(T0) == tag
+    assert tag.raised_after(T0 + timedelta(days=10)) == AutoTag(
+        "non_payment", charged.event_id, charged.occurred_at, (won.event_id,)
+    )
+    assert tag.raised_after(T0 + timedelta(days=30)) is None
+
+
 def test_tags_for_disabled_reasons_are_not_returned():
     events = [make_event("order.payment_timeout", 1), make_event("cod.refused", 2)]
     rules = EventRules(enabled=frozenset({"cod_refusal"}))

@@ -8,7 +8,7 @@ can therefore withdraw a tag (a dispute the buyer won) as well as raise one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from buyerguard.domain.errors import InvalidInputError
@@ -29,13 +29,27 @@ _RANK: dict[str, int] = {t.code: rank for rank, t in enumerate(EVENT_TYPES)}
 class AutoTag:
     """A tag the rules want to exist; `event_id` is the event that raised it first.
 
-    `confirmed_by` lists later events that supported it (a repeat claim, a seller win).
+    `confirmed_by` lists later events that supported it (a repeat claim, a seller win);
+    `renewals` holds those of them that called for it on their own, with their time, as opposed to
+    a seller win that only confirms what its claim raised.
     """
 
     reason: str
     event_id: str
     occurred_at: datetime
     confirmed_by: tuple[str, ...] = ()
+    renewals: tuple[tuple[str, datetime], ...] = ()
+
+    def raised_after(self, moment: datetime) -> AutoTag | None:
+        """The tag as the events after `moment` raise it, from the first of them that calls for it
+        on its own; None when none does (a seller's retraction at `moment` then stands)."""
+        if self.occurred_at > moment:
+            return self
+        for index, (event_id, at) in enumerate(self.renewals):
+            if at > moment:
+                later = self.confirmed_by[self.confirmed_by.index(event_id) + 1 :]
+                return AutoTag(self.reason, event_id, at, later, self.renewals[index + 1 :])
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,8 +96,18 @@ class _OrderState:
         if current is None:
             self.tags[reason] = AutoTag(reason, event.event_id, event.occurred_at)
         else:
-            confirmed = (*current.confirmed_by, event.event_id)
-            self.tags[reason] = AutoTag(reason, current.event_id, current.occurred_at, confirmed)
+            self.tags[reason] = replace(
+                current,
+                confirmed_by=(*current.confirmed_by, event.event_id),
+                renewals=(*current.renewals, (event.event_id, event.occurred_at)),
+            )
+
+    def confirm_tag(self, reason: str, event: Event) -> None:
+        current = self.tags.get(reason)
+        if current is not None:
+            self.tags[reason] = replace(
+                current, confirmed_by=(*current.confirmed_by, event.event_id)
+            )
 
     def drop_tag(self, *reasons: str) -> None:
         for reason in reasons:
@@ -146,8 +170,7 @@ def _on_chargeback(state: _OrderState, event: Event) -> None:
     reason = event.data.get("reason")
     if reason is None:  # a seller win with no reason confirms what the chargeback raised
         for code in _DISPUTE_REASONS:
-            if code in state.tags:
-                state.raise_tag(code, event)
+            state.confirm_tag(code, event)
     elif is_fraud_reason(reason):
         state.raise_tag("card_fraud", event)
     elif state.delivered:
