@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buyerguard.domain.errors import InvalidInputError
+from buyerguard.domain.reasons import REASONS
 from buyerguard.domain.trust import NEW_SELLER_TRUST, TrustGraph, compute_trust, maturity
 
 OLD = 900.0
+REASON_INDEX = {reason.code: index for index, reason in enumerate(REASONS)}
 # The community used by most tests: sellers 0-9 are established and honest. Buyers 0-4 are bad:
 # each was tagged (with an order) by five of them. Buyers 5-39 are honest: each completed clean
 # orders with three of them.
@@ -114,6 +116,21 @@ def test_a_seller_who_tags_indiscriminately_loses_trust() -> None:
     assert careful[10] > 0.5
     assert indiscriminate[10] < careful[10] / 10
     assert indiscriminate[10] < NEW_SELLER_TRUST
+
+
+def test_logistics_tags_are_no_complaints_and_cost_no_trust() -> None:
+    # Seller 10 marks buyers that others completed clean orders with as hard to deliver to: a
+    # shipping risk, which their clean orders do not contradict.
+    fair_share = [(10, 0, True), (10, 1, True)]
+    own_clean = [(10, b) for b in range(30, 40)]
+    careful = community(fair_share, own_clean, [OLD])
+    remote = [(10, b, True) for b in range(5, 20)]
+    logistics = replace(
+        community(fair_share + remote, own_clean, [OLD]),
+        tag_reason=np.array([0] * 27 + [REASON_INDEX["remote_area"]] * 15, dtype=np.int64),
+    )
+
+    np.testing.assert_allclose(compute_trust(logistics), compute_trust(careful))
 
 
 def test_a_seller_whose_tags_lose_appeals_loses_trust() -> None:

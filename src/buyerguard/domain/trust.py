@@ -26,6 +26,7 @@ import numpy.typing as npt
 from scipy.special import expit
 
 from buyerguard.domain.errors import InvalidInputError
+from buyerguard.domain.reasons import REASONS
 from buyerguard.domain.reputation import ORDER_BACKED_FACTOR, UNBACKED_FACTOR
 
 FloatArray = npt.NDArray[np.float64]
@@ -51,6 +52,8 @@ CLEAN_HIT = (0.08, 0.2)
 # One appeal outcome, decided by a moderator or the buyer's evidence, counts as this many ratings.
 APPEAL_WEIGHT = 3.0
 
+_MISCONDUCT = np.array([reason.misconduct for reason in REASONS], dtype=np.bool_)
+
 # Days until an account's maturity is halfway from its floor to 1.
 MATURITY_DAYS = 180.0
 _MATURITY_FLOOR = NEW_SELLER_TRUST / GENUINE_PRIOR
@@ -60,8 +63,10 @@ _MATURITY_FLOOR = NEW_SELLER_TRUST / GENUINE_PRIOR
 class TrustGraph:
     """Active tags and clean orders as parallel arrays of seller and buyer indices.
 
-    `tag_reason` indexes `REASONS`; it is kept for callers, but agreement is judged per seller and
-    buyer: sellers legitimately differ on which reason fits the same misconduct.
+    `tag_reason` indexes `REASONS`. Only misconduct tags are ratings: a logistics tag (a remote
+    area, a refused cash-on-delivery parcel) is contradicted by nobody's clean order. Agreement is
+    then judged per seller and buyer: sellers legitimately differ on which reason fits the same
+    misconduct.
     """
 
     n_sellers: int
@@ -123,12 +128,16 @@ def _check(graph: TrustGraph) -> None:
 
 def _ratings(graph: TrustGraph) -> _Ratings:
     n = max(graph.n_buyers, 1)
-    tag_keys = np.asarray(graph.tag_seller, dtype=np.int64) * n + np.asarray(
-        graph.tag_buyer, dtype=np.int64
+    misconduct = _MISCONDUCT[np.asarray(graph.tag_reason, dtype=np.int64)]
+    tag_keys = (
+        np.asarray(graph.tag_seller, dtype=np.int64)[misconduct] * n
+        + np.asarray(graph.tag_buyer, dtype=np.int64)[misconduct]
     )
     keys, inverse = np.unique(tag_keys, return_inverse=True)
     backed = np.zeros(len(keys), dtype=np.bool_)
-    np.logical_or.at(backed, inverse, np.asarray(graph.tag_order_backed, dtype=np.bool_))
+    np.logical_or.at(
+        backed, inverse, np.asarray(graph.tag_order_backed, dtype=np.bool_)[misconduct]
+    )
     clean_keys = np.unique(
         np.asarray(graph.clean_seller, dtype=np.int64) * n
         + np.asarray(graph.clean_buyer, dtype=np.int64)
