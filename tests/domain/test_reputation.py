@@ -23,6 +23,7 @@ from buyerguard.domain.reputation import (
     anchored,
     decayed,
     score,
+    shown,
     tag_weight,
 )
 from buyerguard.domain.trust import NEW_SELLER_TRUST
@@ -309,3 +310,13 @@ def test_scores_are_probabilities_and_contributions_add_up(evidence: BuyerEviden
         risk.logistics_score - prior_part(risk.logistics_score, evidence.clean_weight)
     )
     assert {c.reason for c in risk.contributions} <= {r.reason for r in evidence.reasons}
+
+
+@pytest.mark.parametrize(
+    ("score", "places", "expected"),
+    [(0.199996, 4, 0.1999), (0.19705, 2, 0.19), (0.09698, 2, 0.09), (0.2, 4, 0.2), (0.29, 2, 0.29)],
+)
+def test_a_score_is_shown_cut_so_it_never_reads_as_the_next_level(
+    score: float, places: int, expected: float
+) -> None:
+    assert shown(score, places) == expected

@@ -20,6 +20,7 @@ from buyerguard.cli.common import (
 )
 from buyerguard.config import Settings
 from buyerguard.domain.profiles import Profile
+from buyerguard.domain.reputation import shown
 from buyerguard.domain.sellers import Role
 from buyerguard.domain.tags import NewTag
 from buyerguard.services import buyers, demo, imports, sellers, tags
@@ -128,9 +129,8 @@ def _sellers(count: int) -> str:
 
 def profile_text(profile: Profile) -> str:
     risk = profile.risk
-    lines = [
-        f"Flagged by {profile.distinct_reporters} sellers    risk: {risk.level} ({risk.score:.2f})"
-    ]
+    score = shown(risk.score, 2)
+    lines = [f"Flagged by {profile.distinct_reporters} sellers    risk: {risk.level} ({score:.2f})"]
     for tag in profile.my_tags:
         lines.append(f"  My own tag:     {tag.reason}  {tag.note}".rstrip())
     for line in profile.reasons:

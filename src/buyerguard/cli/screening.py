@@ -21,6 +21,7 @@ from buyerguard.cli.common import (
 )
 from buyerguard.config import Settings
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
+from buyerguard.domain.reputation import shown
 from buyerguard.domain.screening import Order
 from buyerguard.services import lists, policies, screening
 from buyerguard.services.screening import Screened
@@ -34,7 +35,7 @@ def decision_json(screened: Screened) -> dict[str, Any]:
         "decision": s.action.code,
         "rule": None if s.rule_line is None else {"line": s.rule_line, "text": s.rule_source},
         "reasons": [asdict(r) for r in s.reasons],
-        "risk": {"score": round(screened.risk.score, 4), "level": screened.risk.level},
+        "risk": {"score": shown(screened.risk.score), "level": screened.risk.level},
         "policy_version": s.policy_version,
         "order_ref": s.order.ref,
     }

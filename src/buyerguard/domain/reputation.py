@@ -46,6 +46,14 @@ _WEAK_PER_SELLER = 0.1
 _RECENT = timedelta(days=30)
 
 
+def shown(score: float, places: int = 4) -> float:
+    """`score` cut, not rounded, to `places` decimals for display: rounding could show 0.2 for a
+    score of 0.19999, a level below the one 0.2 reads as."""
+    scale: float = 10.0**places
+    # The nudge keeps a score that is exactly 0.29 (0.28999... in binary) from reading 0.28.
+    return float(math.floor(score * scale + 1e-9) / scale)
+
+
 def tag_weight(trust: float, *, order_backed: bool, event_backed: bool = False) -> float:
     """What one tag adds before decay: its reporter's trust (clamped to [0, 1]) times backing."""
     if event_backed:

@@ -12,7 +12,7 @@ from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.policies import Rule
 from buyerguard.domain.profiles import EMPTY_STATS
-from buyerguard.domain.reputation import Risk, score
+from buyerguard.domain.reputation import Risk, score, shown
 from buyerguard.domain.screening import (
     LoggedScreening,
     Order,
@@ -86,7 +86,7 @@ def _alert(logged: LoggedScreening) -> dict[str, object]:
         if logged.rule_line is None
         else {"line": logged.rule_line, "text": logged.rule_source},
         "reasons": [r.code for r in logged.reasons],
-        "risk": {"score": round(logged.risk_score, 4), "level": logged.risk_level},
+        "risk": {"score": shown(logged.risk_score), "level": logged.risk_level},
         "policy_version": logged.policy_version,
         "decided_at": logged.created_at.isoformat(),
     }

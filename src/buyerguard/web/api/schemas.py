@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.profiles import Profile
-from buyerguard.domain.reputation import Risk
+from buyerguard.domain.reputation import Risk, shown
 from buyerguard.domain.screening import LoggedScreening, Order
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
@@ -136,9 +136,9 @@ class RiskOut(BaseModel):
     @classmethod
     def of(cls, risk: Risk) -> RiskOut:
         return cls(
-            score=round(risk.score, 4),
+            score=shown(risk.score),
             level=risk.level,
-            logistics_score=round(risk.logistics_score, 4),
+            logistics_score=shown(risk.logistics_score),
             contributions=[
                 ContributionOut(
                     reason=c.reason,
@@ -327,7 +327,7 @@ class ScreeningLogOut(BaseModel):
                 ReasonCodeOut(code=r.code, message=r.message, evidence=dict(r.evidence))
                 for r in s.reasons
             ],
-            risk=LoggedRiskOut(score=round(s.risk_score, 4), level=s.risk_level),
+            risk=LoggedRiskOut(score=shown(s.risk_score), level=s.risk_level),
             policy_version=s.policy_version,
             order=OrderIn(
                 ref=s.order.ref,
