@@ -8,7 +8,7 @@ from datetime import datetime
 
 from buyerguard.domain.errors import InvalidInputError
 
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 MAX_NOTE_LENGTH = 2000
 
 
@@ -24,7 +24,7 @@ class ListEntry:
 
 def validate_list_name(name: str) -> str:
     """Lower-case names such as `allow`, `block`, `watch` or `vip`, usable as `list("vip")`."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInputError(
             "list name: 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
         )

@@ -23,7 +23,7 @@ SETTINGS_BY_PROVIDER: Mapping[str, tuple[str, ...]] = {
     "woocommerce": (),
 }
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
-_ID = re.compile(rf"^{ID_PREFIX}[0-9a-f]{{8,64}}$")
+_ID = re.compile(rf"{ID_PREFIX}[0-9a-f]{{8,64}}")
 
 
 class IntegrationNotFoundError(NotFoundError):
@@ -56,7 +56,7 @@ def new_connection_id(random_bytes: bytes) -> str:
 
 
 def is_connection_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    return bool(_ID.fullmatch(text))
 
 
 def validate_connection(provider: str, secrets: Sequence[str], settings: Mapping[str, str]) -> None:
