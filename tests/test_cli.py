@@ -99,6 +99,15 @@ def test_import_file(run: Cli, tmp_path: Path) -> None:
     assert result == {"tags": 4, "completed_orders": 1, "duplicates": 0}
 
 
+def test_import_file_lines_end_at_line_feeds_only(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    tags = tmp_path / "tags.jsonl"
+    tags.write_bytes(
+        b'{"type": "tag",\r"buyer": {"email": "a@example.com"}, "reason": "unpaid_order"}\r\n'
+    )
+    assert run("import", str(tags), "--seller", "Shop A").startswith("imported 1 tags")
+
+
 def test_errors_go_to_stderr_with_exit_1(run: Cli) -> None:
     run("seller", "create", "Shop A")
     result = run.runner.invoke(
@@ -275,3 +284,38 @@ def test_a_policy_error_names_its_position(run: Cli, tmp_path: Path) -> None:
     result = run.runner.invoke(cli, ["policy", "set", str(bad), "--seller", "Shop A"], env=run.env)
     assert result.exit_code == 1
     assert "line 1, column 9" in result.output
+
+
+def test_screen_file_gives_each_odd_line_its_error_and_screens_the_others(
+    run: Cli, tmp_path: Path
+) -> None:
+    run("seller", "create", "Shop A")
+
+    def line(ref: str, region: str = "") -> bytes:
+        order = {
+            "ref": ref,
+            "amount": 5,
+            "currency": "EUR",
+            "payment_method": "prepaid",
+            "ship_to": {"country": "DE", "region": region},
+        }
+        buyer = {"email": f"{ref.lower()}@example.com"}
+        return json.dumps({"order": order, "buyer": buyer}, ensure_ascii=False).encode()
+
+    batch = tmp_path / "orders.jsonl"
+    odd = [b"[" * 100_000 + b"]" * 100_000, b'{"order": ' + b"9" * 5000 + b"}", b'"\xff"']
+    batch.write_bytes(b"\n".join([line("B1"), *odd, line("B5", "a\u2028b\u0085c")]) + b"\r\n")
+    output = run("screen", "--seller", "Shop A", "--file", str(batch))
+    results = [json.loads(text) for text in output.splitlines()]
+    assert [(r["line"], "result" in r) for r in results] == [
+        (1, True),
+        (2, False),
+        (3, False),
+        (4, False),
+        (5, True),
+    ]
+    assert [r["error"]["message"] for r in results[1:4]] == [
+        "not valid JSON (nested too deeply)",
+        "not valid JSON (a number too long)",
+        "not UTF-8 text",
+    ]

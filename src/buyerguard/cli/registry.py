@@ -155,7 +155,7 @@ def profile_text(profile: Profile) -> str:
 @reports_errors
 def import_command(settings: Settings, file: Path, seller_name: str, as_json: bool) -> None:
     """Import a JSON Lines file of tags and completed orders, all or nothing."""
-    with opened(settings) as db, file.open(encoding="utf-8") as lines:
+    with opened(settings) as db, file.open(encoding="utf-8", newline="\n") as lines:
         who = seller_named(db, seller_name)
         result = imports.import_lines(
             SqlUnitOfWork(db.sessions),

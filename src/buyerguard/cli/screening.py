@@ -20,11 +20,11 @@ from buyerguard.cli.common import (
     seller_named,
 )
 from buyerguard.config import Settings
-from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.screening import Order
 from buyerguard.services import lists, policies, screening
 from buyerguard.services.screening import Screened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
+from buyerguard.web.api.schemas import screening_lines
 
 
 def decision_json(screened: Screened) -> dict[str, Any]:
@@ -48,26 +48,6 @@ def decision_text(screened: Screened) -> str:
     lines = [f"{s.action.code.upper()}  (order {s.order.ref}, policy v{s.policy_version}, {rule})"]
     lines += [f"  - {r.message}" for r in s.reasons]
     return "\n".join(lines)
-
-
-def _request(line: int, text: str) -> tuple[int, Order | BuyerGuardError, dict[str, object]]:
-    try:
-        data = json.loads(text)
-        order, ship_to = data["order"], data["order"]["ship_to"]
-        parsed = Order(
-            str(order["ref"]),
-            float(order["amount"]),
-            str(order["currency"]),
-            str(order["payment_method"]),
-            str(ship_to["country"]),
-            str(ship_to.get("region", "")),
-            str(ship_to.get("postal_code", "")),
-        )
-        return line, parsed, dict(data["buyer"])
-    except (ValueError, KeyError, TypeError) as error:
-        return line, InvalidInputError(f"not a screening request: {error}"), {}
-    except BuyerGuardError as error:
-        return line, error, {}
 
 
 @click.command("screen")
@@ -99,8 +79,7 @@ def screen(
         uow = SqlUnitOfWork(db.sessions)
         secret = settings.identifier_secret()
         if file is not None:
-            with file.open(encoding="utf-8") as handle:
-                requests = [_request(n, t) for n, t in enumerate(handle, start=1) if t.strip()]
+            requests = screening_lines(file.read_bytes())
             for item in screening.screen_batch(
                 uow, requests, seller_id=who.id, secret=secret, now=now()
             ):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -51,14 +50,6 @@ def _optional_str(data: Mapping[str, object], field: str) -> str | None:
     if not isinstance(value, str):
         raise InvalidInputError(f"{field}: expected a string")
     return value
-
-
-def decode_line(text: str) -> object:
-    """The JSON value of one line; errors carry no line number (the caller adds it)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(f"not valid JSON ({error.msg})") from None
 
 
 class RecordParser:

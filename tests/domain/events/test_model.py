@@ -110,6 +110,7 @@ def test_a_missing_required_field_is_named(field):
         ({"amount": "49.90"}, "amount"),
         ({"amount": -1}, "amount"),
         ({"amount": float("nan")}, "amount"),
+        ({"amount": 10**400}, "amount"),
         ({"currency": None}, "currency"),
         ({"currency": "euro"}, "currency"),
         ({"event_id": ""}, "event_id"),

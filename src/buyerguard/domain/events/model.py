@@ -206,9 +206,6 @@ def parse_event(body: Mapping[str, object]) -> Event:
     for key in body:
         if key not in _BODY_KEYS:
             raise InvalidEventError(key, f"unknown field; valid: {', '.join(_BODY_KEYS)}")
-    amount = body.get("amount")
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
-        raise InvalidEventError("amount", "must be a number")
     currency = body.get("currency")
     if currency is not None and not isinstance(currency, str):
         raise InvalidEventError("currency", "must be a string")
@@ -218,10 +215,21 @@ def parse_event(body: Mapping[str, object]) -> Event:
         occurred_at=_parse_time(_required_text(body, "occurred_at")),
         order_ref=_required_text(body, "order_ref"),
         buyer=_text_map(body, "buyer"),
-        amount=None if amount is None else float(amount),
+        amount=_amount(body.get("amount")),
         currency=currency,
         data=_text_map(body, "data"),
     )
+
+
+def _amount(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidEventError("amount", "must be a number")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the largest float
+        raise InvalidEventError("amount", "must be a finite number >= 0") from None
 
 
 def _required_text(body: Mapping[str, object], key: str) -> str:

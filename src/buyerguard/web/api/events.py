@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from buyerguard.domain import json_lines
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.services import events
 from buyerguard.web.api.event_schemas import (
@@ -105,7 +106,7 @@ async def import_history(
     result = await run_in_threadpool(
         events.import_event_history,
         uow,
-        text.splitlines(),
+        json_lines.lines(text),
         csv_format=csv_format,
         seller_id=seller.id,
         secret=secret,

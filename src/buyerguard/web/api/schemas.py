@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from buyerguard.domain import json_lines
+from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import Risk
 from buyerguard.domain.screening import LoggedScreening, Order
@@ -229,6 +231,30 @@ class ScreeningIn(BaseModel):
 
     order: OrderIn
     buyer: BuyerIn
+
+
+ScreeningLine = tuple[int, Order | BuyerGuardError, dict[str, object]]
+
+
+def screening_lines(raw: bytes) -> list[ScreeningLine]:
+    """A batch of JSON Lines (`POST /v1/screenings/batch`, `buyerguard screen --file`): each line's
+    number with its order and buyer, or with the error that line is."""
+    return [_screening_line(number, value) for number, value in json_lines.decoded_lines(raw)]
+
+
+def _screening_line(number: int, value: object) -> ScreeningLine:
+    if isinstance(value, BuyerGuardError):
+        return number, value, {}
+    try:
+        body = ScreeningIn.model_validate(value)
+        return number, body.order.to_order(), body.buyer.identifiers()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        problem = InvalidInputError(f"not a screening request: {where}: {first['msg']}")
+        return number, problem, {}
+    except BuyerGuardError as error:
+        return number, error, {}
 
 
 class ReasonCodeOut(BaseModel):
