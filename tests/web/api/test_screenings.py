@@ -196,6 +196,9 @@ def test_named_lists_feed_the_policy(client: TestClient, seller: dict[str, str])
         ({"currency": "XXY"}, "order.currency"),
         ({"ship_to": {"country": "ZZ"}}, "order.ship_to.country"),
         ({"payment_method": "card"}, "order.payment_method"),
+        ({"amount": True}, "order.amount"),
+        ({"amount": "12.5"}, "order.amount"),
+        ({"amount": None}, "order.amount"),
     ],
 )
 def test_bad_orders_are_422_naming_the_field(
@@ -205,7 +208,12 @@ def test_bad_orders_are_422_naming_the_field(
         "/v1/screenings", json={"order": order(**overrides), "buyer": CLEAN}, headers=seller
     )
     assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_order"
     assert response.json()["error"]["message"].startswith(field)
+    line = json.dumps({"order": order(**overrides), "buyer": CLEAN})
+    batch = client.post("/v1/screenings/batch", content=line, headers=seller).json()
+    assert batch["results"][0]["error"]["code"] == "invalid_order"
+    assert batch["results"][0]["error"]["message"].startswith(field)
 
 
 def test_decision_log_lists_filters_and_shows_inputs(

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from buyerguard.domain import json_lines
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import Risk
-from buyerguard.domain.screening import LoggedScreening, Order
+from buyerguard.domain.screening import InvalidOrderError, LoggedScreening, Order
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
 
@@ -213,6 +213,15 @@ class OrderIn(BaseModel):
     currency: str = Field(examples=["EUR"], description="ISO 4217")
     payment_method: str = Field(examples=["prepaid"], description="`prepaid` or `cod`")
     ship_to: ShipToIn
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _a_json_number(cls, value: object) -> object:
+        # Lax validation would read true as 1.0 and "12.5" as 12.5. Raised as the domain's error,
+        # which validation lets through, so that the order's fields share one error code.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidOrderError("order.amount: a JSON number")
+        return value
 
     def to_order(self) -> Order:
         return Order(
