@@ -104,9 +104,9 @@ def _order_from(options: dict[str, Any]) -> Order:
     return Order(
         options["ref"],
         options["amount"],
-        options["currency"].upper(),
+        options["currency"],
         options["payment_method"],
-        options["country"].upper(),
+        options["country"],
         options["region"],
         options["postal_code"],
     )
