@@ -18,6 +18,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from buyerguard.domain.errors import InvalidInputError, NotFoundError
+from buyerguard.domain.text import check_text
 
 BUYER_FLAGGED = "buyer.flagged"
 SCREENING_DECIDED = "screening.decided"
@@ -94,6 +95,7 @@ def validate_url(url: str) -> str:
     cleaned = url.strip()
     if not cleaned or len(cleaned) > MAX_URL_LENGTH:
         raise InvalidInputError(f"url: 1 to {MAX_URL_LENGTH} characters")
+    check_text("url", cleaned)
     try:
         parts = urlsplit(cleaned)
         port = parts.port
@@ -118,6 +120,7 @@ def validate_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
 def validate_secret(secret: str) -> str:
     if not 16 <= len(secret) <= 200 or any(ch.isspace() for ch in secret):
         raise InvalidInputError("secret: 16 to 200 characters without spaces")
+    check_text("secret", secret)
     return secret
 
 

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
-from buyerguard.domain.tags import MAX_NOTE_LENGTH, validate_order_ref
+from buyerguard.domain.tags import validate_note, validate_order_ref
 
 RECORD_TYPES = ("tag", "completed_order")
 _CLOCK_SKEW = timedelta(days=1)
@@ -82,8 +82,7 @@ class RecordParser:
         if kind == "tag":
             get_reason(reason or "")
         note = _optional_str(data, "note") or ""
-        if len(note) > MAX_NOTE_LENGTH:
-            raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
+        validate_note(note)
         order_ref = _optional_str(data, "order_ref")
         validate_order_ref(order_ref)
         if kind == "completed_order" and order_ref is None:

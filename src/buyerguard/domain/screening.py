@@ -23,6 +23,7 @@ from buyerguard.domain.policies import (
 )
 from buyerguard.domain.profiles import BuyerStats
 from buyerguard.domain.reputation import Risk
+from buyerguard.domain.text import check_text
 
 PAYMENT_METHODS = ("prepaid", "cod")
 MAX_AMOUNT = 10_000_000.0  # larger than any plausible single order: a typo or an attack
@@ -50,6 +51,12 @@ class Order:
     def __post_init__(self) -> None:
         if not 0 < len(self.ref) <= 200:
             raise InvalidOrderError("order.ref: 1 to 200 characters")
+        for name, text in (
+            ("order.ref", self.ref),
+            ("order.ship_to.region", self.region),
+            ("order.ship_to.postal_code", self.postal_code),
+        ):
+            check_text(name, text, error=InvalidOrderError)
         if not math.isfinite(self.amount) or not 0 <= self.amount <= MAX_AMOUNT:
             raise InvalidOrderError(f"order.amount: between 0 and {MAX_AMOUNT:,.0f}")
         object.__setattr__(self, "currency", _iso_currency(self.currency))

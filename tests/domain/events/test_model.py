@@ -115,6 +115,9 @@ def test_a_missing_required_field_is_named(field):
         ({"currency": "euro"}, "currency"),
         ({"event_id": ""}, "event_id"),
         ({"order_ref": "x" * 201}, "order_ref"),
+        ({"order_ref": "A\x00"}, "order_ref"),
+        ({"event_id": "e\t1"}, "event_id"),
+        ({"data": {"reason": "fraud\x00"}}, "data.reason"),
         ({"occured_at": "2024-03-01T12:00:00Z"}, "occured_at"),
     ],
 )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import IDENTIFIER_KINDS
+from buyerguard.domain.text import unstorable
 
 CLAIMS: tuple[str, ...] = ("quality", "not_received", "fraud", "other")
 # "withdrawn": the claim ended without a verdict (cancelled by the buyer, an inquiry closed, an
@@ -158,6 +159,7 @@ def _check_id(name: str, value: object) -> None:
         raise InvalidEventError(name, "must be a non-empty string")
     if len(value) > _MAX_ID_LENGTH:
         raise InvalidEventError(name, f"must be at most {_MAX_ID_LENGTH} characters")
+    _check_text(name, value, free_text=False)
 
 
 def _check_buyer(buyer: Mapping[str, str]) -> None:
@@ -167,6 +169,12 @@ def _check_buyer(buyer: Mapping[str, str]) -> None:
             raise InvalidEventError(f"buyer.{kind}", f"unknown identifier kind; valid: {valid}")
         if not isinstance(value, str) or not value.strip():
             raise InvalidEventError(f"buyer.{kind}", "must be a non-empty string")
+
+
+def _check_text(name: str, value: str, *, free_text: bool) -> None:
+    found = unstorable(value, free_text=free_text)
+    if found is not None:
+        raise InvalidEventError(name, found.message)
 
 
 def _check_money(amount: float | None, currency: str | None) -> None:
@@ -190,6 +198,9 @@ def _check_data(event_type: EventType, data: Mapping[str, str]) -> None:
             )
         if not isinstance(value, str) or not value:
             raise InvalidEventError(f"data.{key}", "must be a non-empty string")
+        # Free text, such as a processor's reason: refusing a webhook for a line break in it would
+        # lose the event it reports.
+        _check_text(f"data.{key}", value, free_text=True)
         choices = known[key].choices
         if choices is not None and value not in choices:
             raise InvalidEventError(f"data.{key}", f"must be one of {', '.join(choices)}")

@@ -12,6 +12,7 @@ import cel
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.policies.checker import ConditionError, check_condition
+from buyerguard.domain.text import unstorable
 
 # Bounds on what a seller can make every screening pay for: each rule costs about a microsecond.
 MAX_RULES = 200
@@ -94,6 +95,7 @@ class Policy:
 
 def compile_policy(source: str) -> Policy:
     """Check every rule of `source` and compile it; raise PolicyError at the first mistake."""
+    _check_characters(source)
     rules: list[Rule] = []
     for number, text in enumerate(source.splitlines(), start=1):
         rule = _rule(number, _without_comment(text))
@@ -109,6 +111,17 @@ def compile_policy(source: str) -> Policy:
     if len(rules) > MAX_RULES:
         raise PolicyError(rules[MAX_RULES].line, 1, f"a policy has at most {MAX_RULES} rules")
     return Policy(source, tuple(rules))
+
+
+def _check_characters(source: str) -> None:
+    """A policy is stored as written, so it holds no character text may not (form feed and the
+    like among them, though `splitlines` would read them as line breaks)."""
+    found = unstorable(source, free_text=True)
+    if found is None:
+        return
+    before = source[: found.offset].splitlines(keepends=True)
+    partial = before.pop() if before and before[-1].splitlines() == [before[-1]] else ""
+    raise PolicyError(len(before) + 1, len(partial) + 1, found.what)
 
 
 _ACTION = re.compile(r"\s*(\S+)\s*")
