@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,3 +320,31 @@ def test_screen_file_gives_each_odd_line_its_error_and_screens_the_others(
         "not valid JSON (a number too long)",
         "not UTF-8 text",
     ]
+
+
+def test_files_saved_with_a_byte_order_mark_are_read(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    policy = tmp_path / "policy.txt"
+    policy.write_bytes(codecs.BOM_UTF8 + b'# mine\ndecline if level == "high"\nship\n')
+    assert "saved (2 rules)" in run("policy", "set", str(policy), "--seller", "Shop A")
+    shown = json.loads(run("policy", "show", "--seller", "Shop A", "--json"))
+    assert shown["source"].startswith("# mine")
+    assert json.loads(run("policy", "backtest", str(policy), "--seller", "Shop A"))["errors"] == 0
+    tags = tmp_path / "tags.jsonl"
+    tags.write_bytes(
+        codecs.BOM_UTF8
+        + b'{"type": "tag", "buyer": {"email": "a@example.com"}, "reason": "unpaid_order"}\n'
+    )
+    assert run("import", str(tags), "--seller", "Shop A").startswith("imported 1 tags")
+    orders = tmp_path / "orders.jsonl"
+    order = {
+        "ref": "B1",
+        "amount": 5,
+        "currency": "EUR",
+        "payment_method": "prepaid",
+        "ship_to": {"country": "DE"},
+    }
+    line = json.dumps({"order": order, "buyer": {"email": "b@example.com"}})
+    orders.write_bytes(codecs.BOM_UTF8 + line.encode())
+    result = json.loads(run("screen", "--seller", "Shop A", "--file", str(orders)))
+    assert result["result"]["decision"] == "ship"

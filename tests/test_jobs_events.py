@@ -61,8 +61,9 @@ def test_events_import_loads_history_and_applies_the_rules(
 ) -> None:
     create_seller(uow, "Shop", role=Role.SELLER, now=NOW)
     history = tmp_path / "history.csv"
+    # As a spreadsheet saves it: with a byte-order mark.
     history.write_text(
-        "type,occurred_at,order_ref,email,claim,outcome\n"
+        "\ufefftype,occurred_at,order_ref,email,claim,outcome\n"
         "order.delivered,2026-01-02T10:00:00Z,H-1,h@example.com,,\n"
         "dispute.resolved,2026-01-20T10:00:00Z,H-1,,quality,seller_won\n"
     )

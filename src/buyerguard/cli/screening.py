@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import asdict
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 import click
 
 from buyerguard.cli.common import (
+    TEXT_FILES,
     buyer_from,
     buyer_options,
     emit,
@@ -79,7 +81,7 @@ def screen(
         uow = SqlUnitOfWork(db.sessions)
         secret = settings.identifier_secret()
         if file is not None:
-            requests = screening_lines(file.read_bytes())
+            requests = screening_lines(file.read_bytes().removeprefix(codecs.BOM_UTF8))
             for item in screening.screen_batch(
                 uow, requests, seller_id=who.id, secret=secret, now=now()
             ):
@@ -131,7 +133,7 @@ def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
 
 
 @policy.command("set")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding=TEXT_FILES))
 @click.option("--seller", "seller_name", required=True)
 @click.pass_obj
 @reports_errors
@@ -147,7 +149,7 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 
 
 @policy.command("backtest")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding=TEXT_FILES))
 @click.option("--seller", "seller_name", required=True)
 @click.option("--days", type=int, default=None, help="Only the last N days of screenings.")
 @click.pass_obj
