@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,15 @@ def test_import_file(run: Cli, tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(line) for line in lines))
     result = json.loads(run("import", str(path), "--seller", "Ops", "--json"))
     assert result == {"tags": 4, "completed_orders": 1, "duplicates": 0}
+
+
+def test_import_file_lines_end_at_line_feeds_only(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    tags = tmp_path / "tags.jsonl"
+    tags.write_bytes(
+        b'{"type": "tag",\r"buyer": {"email": "a@example.com"}, "reason": "unpaid_order"}\r\n'
+    )
+    assert run("import", str(tags), "--seller", "Shop A").startswith("imported 1 tags")
 
 
 def test_errors_go_to_stderr_with_exit_1(run: Cli) -> None:
@@ -275,3 +285,66 @@ def test_a_policy_error_names_its_position(run: Cli, tmp_path: Path) -> None:
     result = run.runner.invoke(cli, ["policy", "set", str(bad), "--seller", "Shop A"], env=run.env)
     assert result.exit_code == 1
     assert "line 1, column 9" in result.output
+
+
+def test_screen_file_gives_each_odd_line_its_error_and_screens_the_others(
+    run: Cli, tmp_path: Path
+) -> None:
+    run("seller", "create", "Shop A")
+
+    def line(ref: str, region: str = "") -> bytes:
+        order = {
+            "ref": ref,
+            "amount": 5,
+            "currency": "EUR",
+            "payment_method": "prepaid",
+            "ship_to": {"country": "DE", "region": region},
+        }
+        buyer = {"email": f"{ref.lower()}@example.com"}
+        return json.dumps({"order": order, "buyer": buyer}, ensure_ascii=False).encode()
+
+    batch = tmp_path / "orders.jsonl"
+    odd = [b"[" * 100_000 + b"]" * 100_000, b'{"order": ' + b"9" * 5000 + b"}", b'"\xff"']
+    batch.write_bytes(b"\n".join([line("B1"), *odd, line("B5", "a\u2028b\u0085c")]) + b"\r\n")
+    output = run("screen", "--seller", "Shop A", "--file", str(batch))
+    results = [json.loads(text) for text in output.splitlines()]
+    assert [(r["line"], "result" in r) for r in results] == [
+        (1, True),
+        (2, False),
+        (3, False),
+        (4, False),
+        (5, True),
+    ]
+    assert [r["error"]["message"] for r in results[1:4]] == [
+        "not valid JSON (nested too deeply)",
+        "not valid JSON (a number too long)",
+        "not UTF-8 text",
+    ]
+
+
+def test_files_saved_with_a_byte_order_mark_are_read(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    policy = tmp_path / "policy.txt"
+    policy.write_bytes(codecs.BOM_UTF8 + b'# mine\ndecline if level == "high"\nship\n')
+    assert "saved (2 rules)" in run("policy", "set", str(policy), "--seller", "Shop A")
+    shown = json.loads(run("policy", "show", "--seller", "Shop A", "--json"))
+    assert shown["source"].startswith("# mine")
+    assert json.loads(run("policy", "backtest", str(policy), "--seller", "Shop A"))["errors"] == 0
+    tags = tmp_path / "tags.jsonl"
+    tags.write_bytes(
+        codecs.BOM_UTF8
+        + b'{"type": "tag", "buyer": {"email": "a@example.com"}, "reason": "unpaid_order"}\n'
+    )
+    assert run("import", str(tags), "--seller", "Shop A").startswith("imported 1 tags")
+    orders = tmp_path / "orders.jsonl"
+    order = {
+        "ref": "B1",
+        "amount": 5,
+        "currency": "EUR",
+        "payment_method": "prepaid",
+        "ship_to": {"country": "DE"},
+    }
+    line = json.dumps({"order": order, "buyer": {"email": "b@example.com"}})
+    orders.write_bytes(codecs.BOM_UTF8 + line.encode())
+    result = json.loads(run("screen", "--seller", "Shop A", "--file", str(orders)))
+    assert result["result"]["decision"] == "ship"

@@ -61,8 +61,9 @@ def test_events_import_loads_history_and_applies_the_rules(
 ) -> None:
     create_seller(uow, "Shop", role=Role.SELLER, now=NOW)
     history = tmp_path / "history.csv"
+    # As a spreadsheet saves it: with a byte-order mark.
     history.write_text(
-        "type,occurred_at,order_ref,email,claim,outcome\n"
+        "\ufefftype,occurred_at,order_ref,email,claim,outcome\n"
         "order.delivered,2026-01-02T10:00:00Z,H-1,h@example.com,,\n"
         "dispute.resolved,2026-01-20T10:00:00Z,H-1,,quality,seller_won\n"
     )
@@ -85,6 +86,19 @@ def test_a_bad_history_file_is_refused_with_its_line(
     assert result.exit_code == 1
     assert "invalid_import" in result.output
     assert "line 1" in result.output
+
+
+def test_a_history_file_of_json_lines_ends_lines_at_line_feeds_only(
+    env: dict[str, str], uow: SqlUnitOfWork, tmp_path: Path
+) -> None:
+    create_seller(uow, "Shop", role=Role.SELLER, now=NOW)
+    history = tmp_path / "history.jsonl"
+    history.write_bytes(
+        b'{"type": "order.created",\r"occurred_at": "2026-01-02T10:00:00Z", "order_ref": "H-1"}\r\n'
+    )
+    assert run(
+        env, "events", "import", str(history), "--seller", "Shop", "--no-process"
+    ).startswith("imported 1 events")
 
 
 def test_alerts_replay_makes_a_delivery_due_again(env: dict[str, str], uow: SqlUnitOfWork) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from buyerguard.domain.errors import InvalidIdentifierError, InvalidInputError
 from buyerguard.domain.identifiers import hash_identifiers
-from buyerguard.domain.imports import RecordParser, decode_line
+from buyerguard.domain.imports import RecordParser
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SECRET = b"import-test-secret-0123456789"
@@ -67,11 +67,6 @@ def test_an_admin_may_name_any_seller_and_a_seller_itself() -> None:
 def test_an_unhashable_identifier_is_refused_like_any_bad_one() -> None:
     with pytest.raises(InvalidIdentifierError):
         parser().record(tag(buyer={"email": {"a": 1}}), line=1)
-
-
-def test_decoding_errors_carry_the_json_message() -> None:
-    with pytest.raises(InvalidInputError, match=r"not valid JSON \(Expecting value\)"):
-        decode_line("[,")
 
 
 def test_a_bad_seller_name_is_the_line_s_error_and_a_good_one_is_trimmed() -> None:

@@ -168,10 +168,13 @@ def test_a_quoted_csv_cell_keeps_its_line_breaks():
         CSV_HEADER + f'order.created,{AT},A-1,,"969 Market St, Springfield"\n'
     )
     ((event, identifiers),) = csv_history(
-        CSV_HEADER + f'order.created,{AT},"A-1\r\n0",,"969 Market St\r\nSpringfield"\r\n'
+        CSV_HEADER + f'order.created,{AT},A-1,,"969 Market St\r\nSpringfield"\r\n'
     )
-    assert event.order_ref == "A-1\r\n0"
+    assert event.order_ref == "A-1"
     assert identifiers == one_line[1]
+    # Kept, then refused where a field is one line: an order reference.
+    ((line, message),) = csv_errors(CSV_HEADER + f'order.created,{AT},"A-1\n0",,\n')
+    assert (line, message.split(":")[0]) == (2, "order_ref")
 
 
 def test_csv_rows_are_numbered_by_the_file_line_they_start_on():

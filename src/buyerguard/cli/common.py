@@ -20,6 +20,8 @@ from buyerguard.storage.schema import upgrade
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the text.
+TEXT_FILES = "utf-8-sig"
 IDENTIFIER_OPTIONS = (
     "platform_buyer_id",
     "email",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from buyerguard.cli.common import emit, now, opened, reports_errors, seller_named
+from buyerguard.cli.common import TEXT_FILES, emit, now, opened, reports_errors, seller_named
 from buyerguard.config import Settings
 from buyerguard.services import alerts, event_processing, events
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -46,7 +46,9 @@ def events_import(
 ) -> None:
     """Import past orders and outcomes as events (CSV or JSON Lines), all lines or none."""
     csv_format = file_format == "csv" or (file_format == "auto" and file.suffix.lower() == ".csv")
-    with opened(settings) as db, file.open(encoding="utf-8", newline="") as lines:
+    # The csv module reads line breaks itself (in quoted cells too); JSON Lines end at "\n" only.
+    newline = "" if csv_format else "\n"
+    with opened(settings) as db, file.open(encoding=TEXT_FILES, newline=newline) as lines:
         who = seller_named(db, seller_name)
         result = events.import_event_history(
             SqlUnitOfWork(db.sessions),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import asdict
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 import click
 
 from buyerguard.cli.common import (
+    TEXT_FILES,
     buyer_from,
     buyer_options,
     emit,
@@ -20,12 +22,12 @@ from buyerguard.cli.common import (
     seller_named,
 )
 from buyerguard.config import Settings
-from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.reputation import shown
 from buyerguard.domain.screening import Order
 from buyerguard.services import lists, policies, screening
 from buyerguard.services.screening import Screened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
+from buyerguard.web.api.schemas import screening_lines
 
 
 def decision_json(screened: Screened) -> dict[str, Any]:
@@ -49,26 +51,6 @@ def decision_text(screened: Screened) -> str:
     lines = [f"{s.action.code.upper()}  (order {s.order.ref}, policy v{s.policy_version}, {rule})"]
     lines += [f"  - {r.message}" for r in s.reasons]
     return "\n".join(lines)
-
-
-def _request(line: int, text: str) -> tuple[int, Order | BuyerGuardError, dict[str, object]]:
-    try:
-        data = json.loads(text)
-        order, ship_to = data["order"], data["order"]["ship_to"]
-        parsed = Order(
-            str(order["ref"]),
-            float(order["amount"]),
-            str(order["currency"]),
-            str(order["payment_method"]),
-            str(ship_to["country"]),
-            str(ship_to.get("region", "")),
-            str(ship_to.get("postal_code", "")),
-        )
-        return line, parsed, dict(data["buyer"])
-    except (ValueError, KeyError, TypeError) as error:
-        return line, InvalidInputError(f"not a screening request: {error}"), {}
-    except BuyerGuardError as error:
-        return line, error, {}
 
 
 @click.command("screen")
@@ -100,8 +82,7 @@ def screen(
         uow = SqlUnitOfWork(db.sessions)
         secret = settings.identifier_secret()
         if file is not None:
-            with file.open(encoding="utf-8") as handle:
-                requests = [_request(n, t) for n, t in enumerate(handle, start=1) if t.strip()]
+            requests = screening_lines(file.read_bytes().removeprefix(codecs.BOM_UTF8))
             for item in screening.screen_batch(
                 uow, requests, seller_id=who.id, secret=secret, now=now()
             ):
@@ -126,9 +107,9 @@ def _order_from(options: dict[str, Any]) -> Order:
     return Order(
         options["ref"],
         options["amount"],
-        options["currency"].upper(),
+        options["currency"],
         options["payment_method"],
-        options["country"].upper(),
+        options["country"],
         options["region"],
         options["postal_code"],
     )
@@ -153,7 +134,7 @@ def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
 
 
 @policy.command("set")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding=TEXT_FILES))
 @click.option("--seller", "seller_name", required=True)
 @click.pass_obj
 @reports_errors
@@ -169,7 +150,7 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 
 
 @policy.command("backtest")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding=TEXT_FILES))
 @click.option("--seller", "seller_name", required=True)
 @click.option("--days", type=int, default=None, help="Only the last N days of screenings.")
 @click.pass_obj

@@ -18,6 +18,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from buyerguard.domain.errors import InvalidInputError, NotFoundError
+from buyerguard.domain.text import check_text
 
 BUYER_FLAGGED = "buyer.flagged"
 SCREENING_DECIDED = "screening.decided"
@@ -136,6 +137,7 @@ def validate_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
 def validate_secret(secret: str) -> str:
     if not 16 <= len(secret) <= 200 or any(ch.isspace() for ch in secret):
         raise InvalidInputError("secret: 16 to 200 characters without spaces")
+    check_text("secret", secret)
     return secret
 
 

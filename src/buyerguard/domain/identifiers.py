@@ -29,8 +29,8 @@ class IdentifierKind(StrEnum):
 
 IDENTIFIER_KINDS: tuple[str, ...] = tuple(kind.value for kind in IdentifierKind)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PLATFORM_ID = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,31}):(\S{1,200})$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PLATFORM_ID = re.compile(r"([a-z0-9][a-z0-9_.-]{0,31}):(\S{1,200})")
 _MAX_LENGTH = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab, CR, LF
 
@@ -44,7 +44,7 @@ def normalise_email(raw: str) -> str:
         text = unicodedata.normalize("NFKC", raw)
         raw = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     email = raw.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise InvalidIdentifierError("email", f"not an email address: {raw!r}")
     return email
 
@@ -68,7 +68,7 @@ def normalise_platform_id(raw: str) -> str:
     text = raw.strip()
     namespace, sep, rest = text.partition(":")
     candidate = f"{namespace.lower()}{sep}{rest.strip()}"
-    if not _PLATFORM_ID.match(candidate):
+    if not _PLATFORM_ID.fullmatch(candidate):
         raise InvalidIdentifierError(
             "platform_buyer_id", "expected 'platform:id', e.g. 'aliexpress:cn1234'"
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -11,7 +10,7 @@ from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.sellers import validate_seller_name
-from buyerguard.domain.tags import MAX_NOTE_LENGTH, validate_order_ref
+from buyerguard.domain.tags import validate_note, validate_order_ref
 from buyerguard.domain.times import as_utc
 
 RECORD_TYPES = ("tag", "completed_order")
@@ -57,14 +56,6 @@ def _optional_str(data: Mapping[str, object], field: str) -> str | None:
     return value
 
 
-def decode_line(text: str) -> object:
-    """The JSON value of one line; errors carry no line number (the caller adds it)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(f"not valid JSON ({error.msg})") from None
-
-
 class RecordParser:
     """Validates the decoded lines of one import.
 
@@ -98,8 +89,7 @@ class RecordParser:
         if kind == "tag":
             get_reason(reason or "")
         note = _optional_str(data, "note") or ""
-        if len(note) > MAX_NOTE_LENGTH:
-            raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
+        validate_note(note)
         order_ref = _optional_str(data, "order_ref")
         validate_order_ref(order_ref)
         if kind == "completed_order" and order_ref is None:

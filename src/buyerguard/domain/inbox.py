@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from buyerguard.domain import json_lines
 from buyerguard.domain.errors import (
     BuyerGuardError,
     InvalidIdentifierError,
@@ -154,9 +155,9 @@ def parse_event_body(text: str) -> list[Event]:
 
 def _json_document(text: str) -> list[object]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(f"body: not valid JSON ({error.msg})") from None
+        data = json_lines.decode(text)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"body: {error.message}") from None
     if isinstance(data, list):
         if not data:
             raise InvalidInputError("body: the array holds no event")
@@ -167,17 +168,17 @@ def _json_document(text: str) -> list[object]:
 def _json_lines(text: str) -> list[object]:
     """A body that spans lines is JSON Lines only if it does not parse as one document."""
     try:
-        return [json.loads(text)]
-    except json.JSONDecodeError:
+        return [json_lines.decode(text)]
+    except InvalidInputError:
         pass
     bodies: list[object] = []
-    for index, line in enumerate(text.splitlines()):
+    for index, line in enumerate(json_lines.lines(text)):
         if not line.strip():
             continue
         try:
-            bodies.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise InvalidInputError(f"events[{index}]: not valid JSON ({error.msg})") from None
+            bodies.append(json_lines.decode(line))
+        except InvalidInputError as error:
+            raise InvalidInputError(f"events[{index}]: {error.message}") from None
     return bodies
 
 
@@ -234,9 +235,9 @@ def _jsonl_rows(lines: Iterable[str]) -> list[Row]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            rows.append((number, InvalidInputError(f"not valid JSON ({error.msg})")))
+            data = json_lines.decode(line)
+        except InvalidInputError as error:
+            rows.append((number, error))
             continue
         if not isinstance(data, Mapping):
             rows.append((number, InvalidInputError("expected a JSON object")))

@@ -23,6 +23,7 @@ from buyerguard.domain.policies import (
 )
 from buyerguard.domain.profiles import BuyerStats
 from buyerguard.domain.reputation import Risk
+from buyerguard.domain.text import check_text
 
 PAYMENT_METHODS = ("prepaid", "cod")
 MAX_AMOUNT = 10_000_000.0  # larger than any plausible single order: a typo or an attack
@@ -36,6 +37,9 @@ class InvalidOrderError(InvalidInputError):
 
 @dataclass(frozen=True)
 class Order:
+    """An order as screened; `currency` and `country` are given in any case and kept as ISO writes
+    them (upper case), which is what policies compare them with."""
+
     ref: str
     amount: float
     currency: str
@@ -47,14 +51,16 @@ class Order:
     def __post_init__(self) -> None:
         if not 0 < len(self.ref) <= 200:
             raise InvalidOrderError("order.ref: 1 to 200 characters")
+        for name, text in (
+            ("order.ref", self.ref),
+            ("order.ship_to.region", self.region),
+            ("order.ship_to.postal_code", self.postal_code),
+        ):
+            check_text(name, text, error=InvalidOrderError)
         if not math.isfinite(self.amount) or not 0 <= self.amount <= MAX_AMOUNT:
             raise InvalidOrderError(f"order.amount: between 0 and {MAX_AMOUNT:,.0f}")
-        if pycountry.currencies.get(alpha_3=self.currency) is None:
-            raise InvalidOrderError(f"order.currency: {self.currency!r} is not an ISO 4217 code")
-        if len(self.country) != 2 or pycountry.countries.get(alpha_2=self.country) is None:
-            raise InvalidOrderError(
-                f"order.ship_to.country: {self.country!r} is not an ISO 3166 alpha-2 code"
-            )
+        object.__setattr__(self, "currency", _iso_currency(self.currency))
+        object.__setattr__(self, "country", _iso_country(self.country))
         if self.payment_method not in PAYMENT_METHODS:
             raise InvalidOrderError(f"order.payment_method: one of {', '.join(PAYMENT_METHODS)}")
 
@@ -67,6 +73,21 @@ class Order:
             region=self.region,
             postal_code=self.postal_code,
         )
+
+
+def _iso_currency(code: str) -> str:
+    # The lookup ignores case; its own spelling of the code is what the order keeps.
+    found = pycountry.currencies.get(alpha_3=code)
+    if found is None:
+        raise InvalidOrderError(f"order.currency: {code!r} is not an ISO 4217 code")
+    return str(found.alpha_3)
+
+
+def _iso_country(code: str) -> str:
+    found = None if len(code) != 2 else pycountry.countries.get(alpha_2=code)
+    if found is None:
+        raise InvalidOrderError(f"order.ship_to.country: {code!r} is not an ISO 3166 alpha-2 code")
+    return str(found.alpha_2)
 
 
 def build_facts(

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from buyerguard.domain.errors import InvalidInputError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@&'-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@&'-]{0,99}")
 KEY_PREFIX = "bg_"
 
 
@@ -34,7 +34,7 @@ class Seller:
 
 def validate_seller_name(name: str) -> str:
     cleaned = name.strip()
-    if not _NAME.match(cleaned):
+    if not _NAME.fullmatch(cleaned):
         raise InvalidInputError(
             "seller name: 1 to 100 letters, digits, spaces or . _ @ & ' -, "
             "starting with a letter or digit"

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.reasons import get_reason
+from buyerguard.domain.text import check_text
 
 MAX_NOTE_LENGTH = 2000
 MAX_ORDER_REF_LENGTH = 200
@@ -40,8 +41,7 @@ class NewTag:
 
     def __post_init__(self) -> None:
         get_reason(self.reason)
-        if len(self.note) > MAX_NOTE_LENGTH:
-            raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
+        validate_note(self.note)
         validate_order_ref(self.order_ref)
 
 
@@ -64,9 +64,18 @@ class Tag:
         return self.status is TagStatus.ACTIVE
 
 
+def validate_note(note: str) -> None:
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
+    check_text("note", note, free_text=True)
+
+
 def validate_order_ref(order_ref: str | None) -> None:
-    if order_ref is not None and not (0 < len(order_ref.strip()) <= MAX_ORDER_REF_LENGTH):
+    if order_ref is None:
+        return
+    if not 0 < len(order_ref.strip()) <= MAX_ORDER_REF_LENGTH:
         raise InvalidInputError(f"order_ref: 1 to {MAX_ORDER_REF_LENGTH} characters")
+    check_text("order_ref", order_ref)
 
 
 def expiry_for(reason: str, created_at: datetime) -> datetime:

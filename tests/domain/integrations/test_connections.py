@@ -21,6 +21,7 @@ def test_ids_are_random_and_name_the_webhook_path():
     assert is_connection_id(connection_id)
     assert not is_connection_id("1")
     assert not is_connection_id("int_../../x")
+    assert not is_connection_id(f"{connection_id}\n")
     assert webhook_path(connection_id) == f"/v1/integrations/{connection_id}/webhook"
 
 

@@ -196,6 +196,9 @@ def test_named_lists_feed_the_policy(client: TestClient, seller: dict[str, str])
         ({"currency": "XXY"}, "order.currency"),
         ({"ship_to": {"country": "ZZ"}}, "order.ship_to.country"),
         ({"payment_method": "card"}, "order.payment_method"),
+        ({"amount": True}, "order.amount"),
+        ({"amount": "12.5"}, "order.amount"),
+        ({"amount": None}, "order.amount"),
     ],
 )
 def test_bad_orders_are_422_naming_the_field(
@@ -205,7 +208,43 @@ def test_bad_orders_are_422_naming_the_field(
         "/v1/screenings", json={"order": order(**overrides), "buyer": CLEAN}, headers=seller
     )
     assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_order"
     assert response.json()["error"]["message"].startswith(field)
+    line = json.dumps({"order": order(**overrides), "buyer": CLEAN})
+    batch = client.post("/v1/screenings/batch", content=line, headers=seller).json()
+    assert batch["results"][0]["error"]["code"] == "invalid_order"
+    assert batch["results"][0]["error"]["message"].startswith(field)
+
+
+def test_codes_in_any_case_are_read_as_iso_writes_them(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    policy = 'review if order.ship_to.country == "FR" && order.currency == "EUR"\nship'
+    client.put("/v1/policy", json={"source": policy}, headers=seller)
+    single = screen(client, seller, CLEAN, ref="S1", currency="eur", ship_to={"country": "fr"})
+    assert single["decision"] == "review"
+    orders = [
+        order("B1"),
+        order("B2", currency="Eur", ship_to={"country": "fR"}),
+        order("B3", ship_to={"country": "zz"}),
+    ]
+    lines = [json.dumps({"order": o, "buyer": CLEAN}) for o in orders]
+    results = client.post("/v1/screenings/batch", content="\n".join(lines), headers=seller).json()[
+        "results"
+    ]
+    assert [r["result"]["decision"] if r["result"] else r["error"]["code"] for r in results] == [
+        "ship",
+        "review",
+        "invalid_order",
+    ]
+    log = client.get("/v1/screenings", headers=seller).json()["screenings"]
+    assert [
+        (s["order"]["ref"], s["order"]["currency"], s["order"]["ship_to"]["country"]) for s in log
+    ] == [
+        ("B2", "EUR", "FR"),
+        ("B1", "EUR", "DE"),
+        ("S1", "EUR", "FR"),
+    ]
 
 
 def test_decision_log_lists_filters_and_shows_inputs(

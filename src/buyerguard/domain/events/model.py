@@ -13,6 +13,7 @@ from datetime import datetime
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import IDENTIFIER_KINDS
+from buyerguard.domain.text import unstorable
 from buyerguard.domain.times import as_utc
 
 CLAIMS: tuple[str, ...] = ("quality", "not_received", "fraud", "other")
@@ -161,6 +162,7 @@ def _check_id(name: str, value: object) -> None:
         raise InvalidEventError(name, "must be a non-empty string")
     if len(value) > _MAX_ID_LENGTH:
         raise InvalidEventError(name, f"must be at most {_MAX_ID_LENGTH} characters")
+    _check_text(name, value, free_text=False)
 
 
 def _check_buyer(buyer: Mapping[str, str]) -> None:
@@ -170,6 +172,12 @@ def _check_buyer(buyer: Mapping[str, str]) -> None:
             raise InvalidEventError(f"buyer.{kind}", f"unknown identifier kind; valid: {valid}")
         if not isinstance(value, str) or not value.strip():
             raise InvalidEventError(f"buyer.{kind}", "must be a non-empty string")
+
+
+def _check_text(name: str, value: str, *, free_text: bool) -> None:
+    found = unstorable(value, free_text=free_text)
+    if found is not None:
+        raise InvalidEventError(name, found.message)
 
 
 def _check_money(amount: float | None, currency: str | None) -> None:
@@ -193,6 +201,9 @@ def _check_data(event_type: EventType, data: Mapping[str, str]) -> None:
             )
         if not isinstance(value, str) or not value:
             raise InvalidEventError(f"data.{key}", "must be a non-empty string")
+        # Free text, such as a processor's reason: refusing a webhook for a line break in it would
+        # lose the event it reports.
+        _check_text(f"data.{key}", value, free_text=True)
         choices = known[key].choices
         if choices is not None and value not in choices:
             raise InvalidEventError(f"data.{key}", f"must be one of {', '.join(choices)}")
@@ -209,9 +220,6 @@ def parse_event(body: Mapping[str, object]) -> Event:
     for key in body:
         if key not in _BODY_KEYS:
             raise InvalidEventError(key, f"unknown field; valid: {', '.join(_BODY_KEYS)}")
-    amount = body.get("amount")
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int | float)):
-        raise InvalidEventError("amount", "must be a number")
     currency = body.get("currency")
     if currency is not None and not isinstance(currency, str):
         raise InvalidEventError("currency", "must be a string")
@@ -221,10 +229,21 @@ def parse_event(body: Mapping[str, object]) -> Event:
         occurred_at=_parse_time(_required_text(body, "occurred_at")),
         order_ref=_required_text(body, "order_ref"),
         buyer=_text_map(body, "buyer"),
-        amount=None if amount is None else float(amount),
+        amount=_amount(body.get("amount")),
         currency=currency,
         data=_text_map(body, "data"),
     )
+
+
+def _amount(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidEventError("amount", "must be a number")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the largest float
+        raise InvalidEventError("amount", "must be a finite number >= 0") from None
 
 
 def _required_text(body: Mapping[str, object], key: str) -> str:

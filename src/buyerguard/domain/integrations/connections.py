@@ -11,6 +11,7 @@ from datetime import datetime
 
 from buyerguard.domain.errors import InvalidInputError, NotFoundError
 from buyerguard.domain.integrations import ADAPTERS
+from buyerguard.domain.text import check_text
 
 ID_PREFIX = "int_"
 MAX_SECRETS = 5
@@ -23,7 +24,7 @@ SETTINGS_BY_PROVIDER: Mapping[str, tuple[str, ...]] = {
     "woocommerce": (),
 }
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
-_ID = re.compile(rf"^{ID_PREFIX}[0-9a-f]{{8,64}}$")
+_ID = re.compile(rf"{ID_PREFIX}[0-9a-f]{{8,64}}")
 
 
 class IntegrationNotFoundError(NotFoundError):
@@ -56,7 +57,7 @@ def new_connection_id(random_bytes: bytes) -> str:
 
 
 def is_connection_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    return bool(_ID.fullmatch(text))
 
 
 def validate_connection(provider: str, secrets: Sequence[str], settings: Mapping[str, str]) -> None:
@@ -67,6 +68,8 @@ def validate_connection(provider: str, secrets: Sequence[str], settings: Mapping
         if key not in allowed:
             valid = ", ".join(allowed) or "none"
             raise InvalidInputError(f"{key}: not a setting of {provider}; valid: {valid}")
+    for key, value in settings.items():
+        check_text(key, value, free_text=key == "certificate")
     validate_secrets(provider, secrets, settings)
     tolerance = settings.get("tolerance_seconds")
     if tolerance is not None and not (
@@ -84,6 +87,7 @@ def validate_secrets(provider: str, secrets: Sequence[str], settings: Mapping[st
     for secret in secrets:
         if not secret.strip() or len(secret) > MAX_SECRET_LENGTH:
             raise InvalidInputError(f"secrets: each 1 to {MAX_SECRET_LENGTH} characters")
+        check_text("secrets", secret, free_text=True)  # PayPal's are PEM certificates
     if provider == "paypal":
         pems = [text for text in (settings.get("certificate", ""), *secrets) if _PEM.search(text)]
         if not pems:

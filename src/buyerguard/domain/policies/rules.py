@@ -12,10 +12,13 @@ import cel
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.policies.checker import ConditionError, check_condition
+from buyerguard.domain.text import unstorable
 
 # Bounds on what a seller can make every screening pay for: each rule costs about a microsecond.
 MAX_RULES = 200
 MAX_CONDITION_LENGTH = 1000
+# Room for MAX_RULES rules of the longest condition, each with a comment as long again.
+MAX_SOURCE_LENGTH = 400_000
 
 
 class Action(IntEnum):
@@ -94,6 +97,7 @@ class Policy:
 
 def compile_policy(source: str) -> Policy:
     """Check every rule of `source` and compile it; raise PolicyError at the first mistake."""
+    _check_source(source)
     rules: list[Rule] = []
     for number, text in enumerate(source.splitlines(), start=1):
         rule = _rule(number, _without_comment(text))
@@ -109,6 +113,25 @@ def compile_policy(source: str) -> Policy:
     if len(rules) > MAX_RULES:
         raise PolicyError(rules[MAX_RULES].line, 1, f"a policy has at most {MAX_RULES} rules")
     return Policy(source, tuple(rules))
+
+
+def _check_source(source: str) -> None:
+    """A policy is stored as written: of a bounded size, and with no character text may not hold
+    (form feed and the like among them, though `splitlines` reads them as line breaks)."""
+    if len(source) > MAX_SOURCE_LENGTH:
+        line, column = _position(source, MAX_SOURCE_LENGTH)
+        raise PolicyError(line, column, f"a policy has at most {MAX_SOURCE_LENGTH:,} characters")
+    found = unstorable(source, free_text=True)
+    if found is not None:
+        line, column = _position(source, found.offset)
+        raise PolicyError(line, column, found.what)
+
+
+def _position(source: str, offset: int) -> tuple[int, int]:
+    """The line and column of `source[offset]`, lines counted as `compile_policy` counts them."""
+    before = source[:offset].splitlines(keepends=True)
+    partial = before.pop() if before and before[-1].splitlines() == [before[-1]] else ""
+    return len(before) + 1, len(partial) + 1
 
 
 _ACTION = re.compile(r"\s*(\S+)\s*")

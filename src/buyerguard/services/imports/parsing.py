@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 import orjson
 
+from buyerguard.domain import json_lines
 from buyerguard.domain.errors import BuyerGuardError
-from buyerguard.domain.imports import ImportRecord, RecordParser, decode_line
+from buyerguard.domain.imports import ImportRecord, RecordParser
 from buyerguard.domain.tags import expiry_for
 from buyerguard.services.unit_of_work import TimeFormat
 
@@ -47,7 +48,7 @@ def parse_chunk(
             except orjson.JSONDecodeError:
                 # The standard library accepts a little more (NaN, huge integers) and words its
                 # errors as imports always have.
-                data = decode_line(text)
+                data = json_lines.decode(text)
             records.append(parser.record(data, line=number))
         except BuyerGuardError as error:
             errors.append((number, error.message))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from buyerguard.domain import json_lines
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.services import events
 from buyerguard.web.api.event_schemas import (
@@ -107,13 +108,13 @@ async def import_history(
     """Past orders and outcomes as events: JSON Lines, or CSV (`Content-Type: text/csv`) with
     the columns in docs/events.md. All lines or none; the same rules apply once processed."""
     text = await _text(request)
+    csv_format = _media_type(request) == "text/csv"
     result = await run_in_threadpool(
         events.import_event_history,
         uow,
-        # Line endings kept, and only \n, \r and \r\n end a line, as when the CLI reads a file:
-        # a quoted CSV cell may span lines.
-        io.StringIO(text, newline=""),
-        csv_format=_media_type(request) == "text/csv",
+        # CSV keeps its line endings (a quoted cell may span lines); JSON Lines end at \n only.
+        io.StringIO(text, newline="") if csv_format else json_lines.lines(text),
+        csv_format=csv_format,
         seller_id=seller.id,
         secret=secret,
         now=utc_now(),

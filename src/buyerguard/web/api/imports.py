@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from buyerguard.domain import json_lines
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.services import imports
 from buyerguard.web.api.schemas import ImportOut
@@ -50,5 +51,10 @@ async def _run(
 ) -> imports.ImportResult:
     # The import is synchronous database work: keep it off the event loop.
     return await run_in_threadpool(
-        imports.import_lines, uow, text.splitlines(), importer=seller, secret=secret, now=utc_now()
+        imports.import_lines,
+        uow,
+        json_lines.lines(text),
+        importer=seller,
+        secret=secret,
+        now=utc_now(),
     )

@@ -14,15 +14,12 @@ from buyerguard.web.dependencies import CurrentSeller, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=ERROR_RESPONSES)
-MAX_SOURCE = 100_000
 
 
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Annotated[
-        str, Field(max_length=MAX_SOURCE, examples=['decline if level == "high"\nship'])
-    ]
+    source: Annotated[str, Field(examples=['decline if level == "high"\nship'])]
 
 
 class RuleOut(BaseModel):
@@ -65,7 +62,7 @@ def save_policy(body: PolicyIn, seller: CurrentSeller, uow: UnitOfWorkDep) -> Po
 class BacktestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Annotated[str, Field(max_length=MAX_SOURCE)]
+    source: str
     days: Annotated[int | None, Field(ge=1, le=3650, description="Only the last N days.")] = None
 
 

@@ -6,12 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
-from buyerguard.domain.errors import InvalidInputError
+from buyerguard.domain import json_lines
+from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import Risk, shown
-from buyerguard.domain.screening import LoggedScreening, Order
+from buyerguard.domain.screening import InvalidOrderError, LoggedScreening, Order
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
 from buyerguard.domain.times import as_utc
@@ -234,6 +243,15 @@ class OrderIn(BaseModel):
     payment_method: str = Field(examples=["prepaid"], description="`prepaid` or `cod`")
     ship_to: ShipToIn
 
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _a_json_number(cls, value: object) -> object:
+        # Lax validation would read true as 1.0 and "12.5" as 12.5. Raised as the domain's error,
+        # which validation lets through, so that the order's fields share one error code.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidOrderError("order.amount: a JSON number")
+        return value
+
     def to_order(self) -> Order:
         return Order(
             ref=self.ref,
@@ -251,6 +269,30 @@ class ScreeningIn(BaseModel):
 
     order: OrderIn
     buyer: BuyerIn
+
+
+ScreeningLine = tuple[int, Order | BuyerGuardError, dict[str, object]]
+
+
+def screening_lines(raw: bytes) -> list[ScreeningLine]:
+    """A batch of JSON Lines (`POST /v1/screenings/batch`, `buyerguard screen --file`): each line's
+    number with its order and buyer, or with the error that line is."""
+    return [_screening_line(number, value) for number, value in json_lines.decoded_lines(raw)]
+
+
+def _screening_line(number: int, value: object) -> ScreeningLine:
+    if isinstance(value, BuyerGuardError):
+        return number, value, {}
+    try:
+        body = ScreeningIn.model_validate(value)
+        return number, body.order.to_order(), body.buyer.identifiers()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        problem = InvalidInputError(f"not a screening request: {where}: {first['msg']}")
+        return number, problem, {}
+    except BuyerGuardError as error:
+        return number, error, {}
 
 
 class ReasonCodeOut(BaseModel):

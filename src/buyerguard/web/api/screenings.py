@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
-from buyerguard.domain.screening import Order
+from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.services import screening
 from buyerguard.services.screening import Screened, ScreeningRequest
 from buyerguard.web.api.schemas import (
@@ -19,6 +17,7 @@ from buyerguard.web.api.schemas import (
     ScreeningLogOut,
     ScreeningOut,
     SearchTime,
+    screening_lines,
 )
 from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
@@ -56,36 +55,13 @@ class BatchOut(BaseModel):
     results: list[BatchLineOut]
 
 
-def _parse_line(line: int, text: str) -> tuple[int, Order | BuyerGuardError, dict[str, object]]:
-    try:
-        body = ScreeningIn.model_validate(json.loads(text))
-        return line, body.order.to_order(), body.buyer.identifiers()
-    except (json.JSONDecodeError, ValidationError) as error:
-        return line, InvalidInputError(f"not a screening request: {_first(error)}"), {}
-    except BuyerGuardError as error:
-        return line, error, {}
-
-
-def _first(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first: dict[str, Any] = dict(error.errors()[0])
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(error)
-
-
 @router.post("/batch", response_model=BatchOut)
 async def screen_batch(
     request: Request, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
 ) -> BatchOut:
     """JSON Lines of screening requests in, one result or error per line out (a bad line does not
     stop the others)."""
-    raw = await request.body()
-    lines = [
-        (n, t)
-        for n, t in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1)
-        if t.strip()
-    ]
-    requests = [_parse_line(n, t) for n, t in lines]
+    requests = screening_lines(await request.body())
     items = await run_in_threadpool(
         screening.screen_batch, uow, requests, seller_id=seller.id, secret=secret, now=utc_now()
     )
