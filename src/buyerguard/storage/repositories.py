@@ -7,7 +7,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_, update
+from sqlalchemy import Table, delete, exists, insert, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -140,6 +140,21 @@ class SqlBuyerRepository:
             self._merge_one(keep, other)
         self.session.execute(
             update(t.BuyerRow).where(t.BuyerRow.id.in_(others)).values(merged_into=keep)
+        )
+        self._back_with_own_orders(keep)
+
+    def _back_with_own_orders(self, buyer: int) -> None:
+        """A tag and the order it cites may have come on two buyers now one: the tag is backed."""
+        tag, order = t.TagRow, t.OrderRow
+        own_order = exists().where(
+            order.seller_id == tag.seller_id,
+            order.order_ref == tag.order_ref,
+            order.buyer_id == buyer,
+        )
+        self.session.execute(
+            update(tag)
+            .where(tag.buyer_id == buyer, tag.order_backed.is_(False), own_order)
+            .values(order_backed=True)
         )
 
     def _merge_one(self, keep: int, other: int) -> None:
