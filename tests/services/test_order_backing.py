@@ -14,12 +14,13 @@ import pytest
 
 from buyerguard.domain.identifiers import hash_identifiers
 from buyerguard.domain.profiles import BuyerStats
+from buyerguard.domain.screening import Order
 from buyerguard.domain.sellers import Role
 from buyerguard.domain.tags import NewTag
-from buyerguard.services import buyers, imports, orders, sellers, tags
+from buyerguard.services import buyers, imports, orders, screening, sellers, tags
 from buyerguard.services.unit_of_work import UnitOfWork
 
-from .events_helpers import NOW, SECRET, new_seller
+from .events_helpers import NOW, SECRET, event, new_seller, post, process
 
 ALICE = {"email": "alice@example.com"}
 PHONE = {"phone": "+4915112345678"}
@@ -40,6 +41,22 @@ def completed(buyer: dict[str, str], ref: str) -> Step:
         return orders.record_completed_order(
             uow, buyer, seller_id=seller, order_ref=ref, completed_at=None, secret=SECRET, now=NOW
         )
+
+    return step
+
+
+def screened(buyer: dict[str, str], ref: str) -> Step:
+    def step(uow: UnitOfWork, seller: int) -> object:
+        order = Order(ref, 40.0, "EUR", "prepaid", "DE")
+        return screening.screen_order(uow, order, buyer, seller_id=seller, secret=SECRET, now=NOW)
+
+    return step
+
+
+def order_event(buyer: dict[str, str], ref: str) -> Step:
+    def step(uow: UnitOfWork, seller: int) -> object:
+        post(uow, seller, event(f"created-{ref}", "order.created", ref, days_ago=1, buyer=buyer))
+        return process(uow)
 
     return step
 
@@ -71,6 +88,21 @@ def backed_reasons(uow: UnitOfWork, buyer: dict[str, str]) -> dict[str, int]:
     assert stored is not None
     assert stored == recomputed
     return {r.reason: r.order_backed for r in stored.reasons}
+
+
+@pytest.mark.parametrize("recorded", [screened, completed, order_event])
+@pytest.mark.parametrize("tag_first", [True, False])
+def test_a_tag_is_backed_by_its_order_whether_given_before_or_after_it(
+    uow: UnitOfWork, recorded: Callable[[dict[str, str], str], Step], tag_first: bool
+) -> None:
+    seller, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    tag_on(ALICE, "R-1", "extortion")(uow, other)  # another seller's R-1 is another order
+    steps = [tag_on(ALICE, "R-1"), recorded(ALICE, "R-1")]
+    for step in steps if tag_first else reversed(steps):
+        step(uow, seller)
+    assert backing(uow, seller) == [("non_payment", True)]
+    assert backing(uow, other) == [("extortion", False)]
+    assert backed_reasons(uow, ALICE) == {"extortion": 0, "non_payment": 1}
 
 
 TWO_BUYERS_FOUND_TO_BE_ONE = {

@@ -16,7 +16,7 @@ from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import Tag, TagRecord, TagSource, TagStatus
+from buyerguard.domain.tags import OwnReason, Tag, TagRecord, TagSource, TagStatus
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
@@ -233,9 +233,9 @@ class SqlTagRepository:
         params = {"buyer": buyer_id, "seller": seller_id}
         return [_tag(r) for r in sql.OWN_ACTIVE_TAGS.rows(self.session, params)]
 
-    def own_reasons(self, buyer_id: int, seller_id: int) -> frozenset[str]:
+    def own_reasons(self, buyer_id: int, seller_id: int) -> list[OwnReason]:
         params = {"buyer": buyer_id, "seller": seller_id}
-        return frozenset(sql.OWN_ACTIVE_REASONS.scalars(self.session, params))
+        return [OwnReason(*r) for r in sql.OWN_ACTIVE_REASONS.rows(self.session, params)]
 
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
         found: dict[int, list[TagFacts]] = {}
