@@ -140,3 +140,48 @@ def test_an_import_backs_a_tag_whose_order_came_on_the_other_buyer(
     )
     assert backing(uow, importer.id) == [("non_payment", True)]
     assert backed_reasons(uow, ALICE) == {"non_payment": 1}
+
+
+@pytest.mark.parametrize("tag_first", [True, False])
+def test_completing_a_known_order_with_other_identifiers_links_them_to_its_buyer(
+    uow: UnitOfWork, tag_first: bool
+) -> None:
+    seller, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    tag_on(ALICE, "R-0", "extortion")(uow, other)
+    screened(ALICE, "R-1")(uow, seller)
+    # A logistics reason: its seller still counts among the buyer's clean-order sellers.
+    steps = [tag_on(PHONE, "R-1", "remote_area"), completed(PHONE, "R-1")]
+    for step in steps if tag_first else reversed(steps):
+        step(uow, seller)
+    found = buyer_of(uow, ALICE)
+    assert buyer_of(uow, PHONE) == found
+    assert backing(uow, seller) == [("remote_area", True)]
+    assert backed_reasons(uow, ALICE) == {"extortion": 0, "remote_area": 1}
+    assert found is not None
+    stored, _ = stats(uow, found)
+    assert stored is not None
+    assert stored.clean_sellers == 1
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_an_import_completing_a_known_order_links_its_identifiers_to_the_orders_buyer(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_LINES", chunk)
+    monkeypatch.setattr(imports, "FIRST_CHUNK_LINES", chunk)
+    importer = sellers.create_seller(uow, "Operator", role=Role.ADMIN, now=NOW).seller
+    screened(ALICE, "R-1")(uow, importer.id)
+    lines = [
+        {"type": "tag", "buyer": PHONE, "reason": "non_payment", "order_ref": "R-1"},
+        {"type": "completed_order", "buyer": PHONE, "order_ref": "R-1"},
+        {"type": "tag", "buyer": PHONE, "reason": "other"},
+    ]
+    imports.import_lines(
+        uow, [json.dumps(line) for line in lines], importer=importer, secret=SECRET, now=NOW
+    )
+    buyer = buyer_of(uow, ALICE)
+    assert buyer_of(uow, PHONE) == buyer
+    assert backing(uow, importer.id) == [("non_payment", True), ("other", False)]
+    found = tags.list_tags(uow, seller_id=importer.id, after_id=None, limit=10)
+    assert {t.buyer_id for t in found} == {buyer}
+    assert backed_reasons(uow, ALICE) == {"non_payment": 1, "other": 0}
