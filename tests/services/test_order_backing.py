@@ -163,6 +163,22 @@ def test_completing_a_known_order_with_other_identifiers_links_them_to_its_buyer
     assert stored.clean_sellers == 1
 
 
+@pytest.mark.parametrize("first", [completed, screened, order_event])
+def test_screening_a_known_order_with_other_identifiers_links_them_to_its_buyer(
+    uow: UnitOfWork, first: Callable[[dict[str, str], str], Step]
+) -> None:
+    seller, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    tag_on(ALICE, "R-0", "extortion")(uow, other)
+    first(ALICE, "R-1")(uow, seller)
+    result = screened(PHONE, "R-1")(uow, seller)
+    assert isinstance(result, screening.Screened)
+    found = buyer_of(uow, ALICE)
+    assert buyer_of(uow, PHONE) == found
+    assert result.screening.buyer_id == found
+    assert [c.reason for c in result.risk.contributions] == ["extortion"]
+    assert backed_reasons(uow, PHONE) == {"extortion": 0}
+
+
 @pytest.mark.parametrize("chunk", [1, 3])
 def test_an_import_completing_a_known_order_links_its_identifiers_to_the_orders_buyer(
     uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch, chunk: int
