@@ -62,8 +62,12 @@ def order_event(buyer: dict[str, str], ref: str) -> Step:
 
 
 def buyer_of(uow: UnitOfWork, buyer: dict[str, str]) -> int | None:
+    """The buyer record of these identifiers (one: each name here is one identifier)."""
     with uow:
-        return buyers.find_buyer(uow, hash_identifiers(buyer, SECRET))
+        found = uow.buyers.find_buyers(h.digest for h in hash_identifiers(buyer, SECRET))
+    owners = set(found.values())
+    assert len(owners) <= 1
+    return owners.pop() if owners else None
 
 
 def backing(uow: UnitOfWork, seller: int) -> list[tuple[str, bool]]:
