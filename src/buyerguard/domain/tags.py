@@ -100,3 +100,11 @@ class TagRecord(NamedTuple):
     order_backed: bool
     created_at: datetime
     expires_at: datetime
+
+
+class OwnReason(NamedTuple):
+    """One of a seller's own active tags on a buyer, as a screening reads it."""
+
+    reason: str
+    order_ref: str | None
+    order_backed: bool

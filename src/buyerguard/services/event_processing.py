@@ -152,13 +152,15 @@ def _order_buyers(
             seen.setdefault(key, {}).update((h.digest, h) for h in stored.identifiers)
     resolved = _resolve(uow, seen, known, now=now)
     merged = _merge_known(uow, known, resolved)
-    uow.orders.add_many(
-        [
-            OrderRecord(key[0], merged.get(buyer, buyer), key[1], False, min(first_at[key], now))
-            for key, buyer in sorted(resolved.items())
-            if key not in known
-        ]
-    )
+    recorded = [
+        OrderRecord(key[0], merged.get(buyer, buyer), key[1], False, min(first_at[key], now))
+        for key, buyer in sorted(resolved.items())
+        if key not in known
+    ]
+    uow.orders.add_many(recorded)
+    # Tags may have cited these orders before the registry knew them.
+    backed = uow.tags.back_with_orders([(r.seller_id, r.buyer_id, r.order_ref) for r in recorded])
+    refresh_stats(uow, backed)
     # Read again: a merge above may have moved orders of this batch to another buyer.
     found = uow.event_orders.buyers_of_orders(touched)
     return {key: (key[0], buyer) for key, buyer in found.items()}

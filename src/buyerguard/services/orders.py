@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from buyerguard.domain.identifiers import hash_identifiers
-from buyerguard.domain.orders import OrderRecord
+from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.tags import validate_order_ref
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
-from buyerguard.services.unit_of_work import UnitOfWork
+from buyerguard.services.unit_of_work import OrderKey, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -24,37 +24,65 @@ class PendingOrder:
         validate_order_ref(self.order_ref)
 
 
+@dataclass(frozen=True)
+class StoredOrders:
+    stored: list[bool]  # per order given: False marks one already completed
+    merged: dict[int, int]  # each buyer merged into the buyer of an order: the buyer kept
+
+
 def store_completed_orders(
     uow: UnitOfWork, pending: Sequence[PendingOrder], *, now: datetime
-) -> list[bool]:
-    """Record clean orders; False marks one already completed. An order seen before (screened or
-    from an event) is completed in place. Tags on these orders become order-backed."""
+) -> StoredOrders:
+    """Record clean orders. An order seen before (screened or from an event) is completed in place,
+    and a buyer other than its own named on it is merged with its own: one order has one buyer, so
+    identifiers given on it are one person's, as on events. Tags on these orders become
+    order-backed."""
     existing = uow.orders.existing((p.seller_id, p.order_ref) for p in pending)
+    merged = _link_order_buyers(uow, pending, existing)
     rows: list[OrderRecord] = []
     stored: list[bool] = []
-    seen: set[tuple[int, str]] = set()
+    done: dict[OrderKey, int] = {}  # the buyer of each order completed here
     for item in pending:
         key = (item.seller_id, item.order_ref)
         at = item.completed_at or now
-        if (key in existing and existing[key].completed) or key in seen:
+        if (key in existing and existing[key].completed) or key in done:
             stored.append(False)
             continue
-        seen.add(key)
         stored.append(True)
+        done[key] = buyer_id = _final(merged, item.buyer_id)
         if key in existing:
             uow.orders.complete(item.seller_id, item.order_ref, at=at)
         else:
-            rows.append(OrderRecord(item.seller_id, item.buyer_id, item.order_ref, True, at))
+            rows.append(OrderRecord(item.seller_id, buyer_id, item.order_ref, True, at))
     uow.orders.add_many(rows)
-    backed = uow.tags.back_with_orders(
-        [
-            (p.seller_id, p.buyer_id, p.order_ref)
-            for p, ok in zip(pending, stored, strict=True)
-            if ok
-        ]
-    )
-    refresh_stats(uow, backed | {p.buyer_id for p, ok in zip(pending, stored, strict=True) if ok})
-    return stored
+    backed = uow.tags.back_with_orders([(s, b, ref) for (s, ref), b in done.items()])
+    kept = {_final(merged, buyer) for buyer in merged.values()}
+    refresh_stats(uow, backed | kept | set(done.values()))
+    return StoredOrders(stored, merged)
+
+
+def _link_order_buyers(
+    uow: UnitOfWork, pending: Sequence[PendingOrder], existing: Mapping[OrderKey, KnownOrder]
+) -> dict[int, int]:
+    """Merge the buyer named on each order with the order's own (the registry's, or the first one
+    named on it here) when they differ, keeping the older as when identifiers join two buyers.
+    Returns what each merged-away buyer became."""
+    merged: dict[int, int] = {}
+    owners = {key: order.buyer_id for key, order in existing.items()}
+    for item in pending:
+        buyer = _final(merged, item.buyer_id)
+        owner = _final(merged, owners.setdefault((item.seller_id, item.order_ref), buyer))
+        if owner != buyer:
+            keep, other = sorted((owner, buyer))
+            uow.buyers.merge(keep, [other])
+            merged[other] = keep
+    return merged
+
+
+def _final(merged: Mapping[int, int], buyer: int) -> int:
+    while buyer in merged:
+        buyer = merged[buyer]
+    return buyer
 
 
 def record_completed_order(
@@ -73,6 +101,6 @@ def record_completed_order(
         (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
         (stored,) = store_completed_orders(
             uow, [PendingOrder(seller_id, buyer_id, order_ref, completed_at)], now=now
-        )
+        ).stored
         uow.commit()
     return stored

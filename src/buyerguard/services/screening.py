@@ -20,8 +20,9 @@ from buyerguard.domain.screening import (
     decide,
     facts_to_json,
 )
+from buyerguard.domain.tags import OwnReason
 from buyerguard.services.alerts import record_alert
-from buyerguard.services.buyers import resolve_buyers
+from buyerguard.services.buyers import refresh_stats, resolve_buyers
 from buyerguard.services.policies import policy_in_force
 from buyerguard.services.unit_of_work import UnitOfWork, commit_once
 
@@ -43,10 +44,12 @@ def _screen(
     seller_id: int,
     now: datetime,
 ) -> Screened:
-    (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+    (named,) = resolve_buyers(uow, [identifiers], now=now)
+    buyer_id, known = _order_buyer(uow, seller_id, order.ref, named)
     stats = uow.stats.get(buyer_id) or EMPTY_STATS
     risk = score(stats.evidence(), now=now)
-    mine = uow.tags.own_reasons(buyer_id, seller_id)
+    own = uow.tags.own_reasons(buyer_id, seller_id)
+    mine = frozenset(r.reason for r in own)
     lists = uow.lists.names_for(seller_id, buyer_id, now=now)
     facts = build_facts(stats, risk, mine=mine, lists=lists, order=order, now=now)
     policy = policy_in_force(uow, seller_id)
@@ -65,15 +68,44 @@ def _screen(
         reasons=verdict.reasons,
         created_at=now,
     )
-    if not uow.orders.existing([(seller_id, order.ref)]):
-        # Recording the order makes a later tag on it order-backed.
-        uow.orders.add_many([OrderRecord(seller_id, buyer_id, order.ref, False, now)])
+    if not known:
+        _record_order(uow, order.ref, own, seller_id=seller_id, buyer_id=buyer_id, now=now)
     screening_id = uow.screenings.add(seller_id, logged, json.dumps(facts_to_json(facts)))
     logged = replace(logged, id=screening_id)
     record_alert(
         uow, seller_id=seller_id, kind="screening.decided", payload=_alert(logged), now=now
     )
     return Screened(logged, risk, verdict.errors)
+
+
+def _order_buyer(uow: UnitOfWork, seller_id: int, ref: str, named: int) -> tuple[int, bool]:
+    """The buyer of the order, and whether the registry knew the order. One order has one buyer, as
+    on completions and events: the buyer named on a known order is merged with the order's own."""
+    known = uow.orders.existing([(seller_id, ref)]).get((seller_id, ref))
+    if known is None:
+        return named, False
+    if known.buyer_id != named:
+        keep, other = sorted((known.buyer_id, named))
+        uow.buyers.merge(keep, [other])
+        refresh_stats(uow, [keep])
+        return keep, True
+    return named, True
+
+
+def _record_order(
+    uow: UnitOfWork,
+    ref: str,
+    own: Sequence[OwnReason],
+    *,
+    seller_id: int,
+    buyer_id: int,
+    now: datetime,
+) -> None:
+    """Record a new order, which makes the seller's tags on it order-backed: a later tag as it is
+    stored, an earlier one here. Only a tag citing this order costs the screening a write more."""
+    uow.orders.add_many([OrderRecord(seller_id, buyer_id, ref, False, now)])
+    if any(r.order_ref == ref and not r.order_backed for r in own):
+        refresh_stats(uow, uow.tags.back_with_orders([(seller_id, buyer_id, ref)]))
 
 
 def _alert(logged: LoggedScreening) -> dict[str, object]:

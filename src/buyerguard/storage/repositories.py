@@ -7,7 +7,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_, update
+from sqlalchemy import Table, delete, exists, insert, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import DatedTagKey, Tag, TagRecord, TagSource, TagStatus
+from buyerguard.domain.tags import DatedTagKey, OwnReason, Tag, TagRecord, TagSource, TagStatus
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
@@ -141,6 +141,21 @@ class SqlBuyerRepository:
         self.session.execute(
             update(t.BuyerRow).where(t.BuyerRow.id.in_(others)).values(merged_into=keep)
         )
+        self._back_with_own_orders(keep)
+
+    def _back_with_own_orders(self, buyer: int) -> None:
+        """A tag and the order it cites may have come on two buyers now one: the tag is backed."""
+        tag, order = t.TagRow, t.OrderRow
+        own_order = exists().where(
+            order.seller_id == tag.seller_id,
+            order.order_ref == tag.order_ref,
+            order.buyer_id == buyer,
+        )
+        self.session.execute(
+            update(tag)
+            .where(tag.buyer_id == buyer, tag.order_backed.is_(False), own_order)
+            .values(order_backed=True)
+        )
 
     def live_buyers(self, buyer_ids: Iterable[int]) -> dict[int, int]:
         """What each buyer is now: itself, or the buyer it was merged into, followed to the end
@@ -252,9 +267,9 @@ class SqlTagRepository:
         params = {"buyer": buyer_id, "seller": seller_id}
         return [_tag(r) for r in sql.OWN_ACTIVE_TAGS.rows(self.session, params)]
 
-    def own_reasons(self, buyer_id: int, seller_id: int) -> frozenset[str]:
+    def own_reasons(self, buyer_id: int, seller_id: int) -> list[OwnReason]:
         params = {"buyer": buyer_id, "seller": seller_id}
-        return frozenset(sql.OWN_ACTIVE_REASONS.scalars(self.session, params))
+        return [OwnReason(*r) for r in sql.OWN_ACTIVE_REASONS.rows(self.session, params)]
 
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
         found: dict[int, list[TagFacts]] = {}

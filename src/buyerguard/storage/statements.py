@@ -68,7 +68,7 @@ OWN_ACTIVE_TAGS = Prepared(
     .order_by(TG.id)
 )
 OWN_ACTIVE_REASONS = Prepared(
-    select(TG.reason).where(
+    select(TG.reason, TG.order_ref, TG.order_backed).where(
         TG.buyer_id == bindparam("buyer"),
         TG.seller_id == bindparam("seller"),
         TG.status == TagStatus.ACTIVE.value,

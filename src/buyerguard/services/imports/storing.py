@@ -20,7 +20,7 @@ from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import link_buyers, refresh_stats
 from buyerguard.services.imports.new_buyers import NewBuyers, TagKey
-from buyerguard.services.orders import PendingOrder, store_completed_orders
+from buyerguard.services.orders import PendingOrder, StoredOrders, store_completed_orders
 from buyerguard.services.unit_of_work import UnitOfWork
 
 
@@ -53,12 +53,16 @@ class ImportStore:
             for r, s, b in zip(records, sellers, buyers, strict=True)
             if r.type == "completed_order"
         ]
+        done = store_completed_orders(uow, orders, now=now) if orders else StoredOrders([], {})
+        stored_orders = done.stored
+        if done.merged:
+            self._fold(done.merged)
+            buyers = [self._buyer_of(b) for b in buyers]
+        # Their aggregates were just refreshed from storage, completed orders and all.
+        self._new.forget(o.buyer_id for o, ok in zip(orders, stored_orders, strict=True) if ok)
         tags = [
             (s, b, r) for r, s, b in zip(records, sellers, buyers, strict=True) if r.type == "tag"
         ]
-        stored_orders = store_completed_orders(uow, orders, now=now) if orders else []
-        # Their aggregates were just refreshed from storage, completed orders and all.
-        self._new.forget(o.buyer_id for o, ok in zip(orders, stored_orders, strict=True) if ok)
         if uow.subscriptions.subscribers(BUYER_FLAGGED):
             self._new.write_aggregates(uow)  # the risk before the change reads them
         subscribers, before = risk_levels(uow, {b for _, b, _ in tags}, now=now)
@@ -124,6 +128,11 @@ class ImportStore:
         linked.update((h.digest, buyer) for buyer, h in resolution.linked)
         resolved = dict(zip(grouped, resolution.buyer_ids, strict=True))
         return [self._buyer_of(resolved[i] if b is None else b) for i, b in enumerate(found)]
+
+    def _fold(self, merged: Mapping[int, int]) -> None:
+        """Buyers merged as the buyer of an order and another named on it: neither is tracked."""
+        self._new.forget((*merged, *merged.values()))
+        self._folded.update(merged)
 
     def _buyer_of(self, buyer: int) -> int:
         """The buyer itself, or the one this import merged it into."""
