@@ -224,3 +224,10 @@ def test_events_from_the_future_are_refused_beyond_a_days_skew():
         refuse_future(parse_event_body(json.dumps([body(1), too_far])), now=NOW)
     with pytest.raises(InvalidImportError, match="line 1: occurred_at: is in the future"):
         parse_history([json.dumps(too_far)], csv_format=False, secret=SECRET, now=NOW)
+
+
+def test_a_csv_column_given_twice_is_refused():
+    errors = csv_errors(
+        "type,occurred_at,order_ref,email,email\n" + f"order.created,{AT},A-1,a@x.io,b@x.io\n"
+    )
+    assert errors == [(1, "column(s) given twice: email")]

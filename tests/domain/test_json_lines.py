@@ -36,3 +36,7 @@ def test_each_line_is_decoded_or_is_its_own_error() -> None:
     assert found[2][1] == "café"
     errors = [value.message for _, value in found if isinstance(value, InvalidInputError)]
     assert errors == ["not UTF-8 text", "not valid JSON (Expecting value)"]
+
+
+def test_a_byte_order_mark_before_the_first_line_is_dropped() -> None:
+    assert lines('\ufeff{"a": 1}\r\n{"b": 2}\n') == ['{"a": 1}', '{"b": 2}']

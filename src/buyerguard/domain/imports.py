@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from buyerguard.domain.errors import InvalidInputError
@@ -11,11 +11,10 @@ from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.sellers import validate_seller_name
 from buyerguard.domain.tags import validate_note, validate_order_ref
-from buyerguard.domain.times import as_utc
+from buyerguard.domain.times import as_utc, refuse_future
 
 RECORD_TYPES = ("tag", "completed_order")
 _FIELDS = frozenset({"type", "buyer", "reason", "note", "order_ref", "at", "seller"})
-_CLOCK_SKEW = timedelta(days=1)
 
 
 class ImportRecord(NamedTuple):
@@ -42,8 +41,7 @@ def parse_time(value: object, *, field: str, now: datetime) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     parsed = as_utc(parsed, field=field)
-    if parsed > now + _CLOCK_SKEW:
-        raise InvalidInputError(f"{field}: in the future")
+    refuse_future(parsed, field=field, now=now)
     return parsed
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from buyerguard.domain import json_lines
 from buyerguard.domain.errors import (
@@ -22,11 +22,11 @@ from buyerguard.domain.errors import (
 )
 from buyerguard.domain.events import EVENT_TYPES, Event, InvalidEventError, parse_event
 from buyerguard.domain.identifiers import IDENTIFIER_KINDS, HashedIdentifier, hash_identifiers
+from buyerguard.domain.times import CLOCK_SKEW
 
 MAX_EVENTS_PER_REQUEST = 1000
 # Clocks differ; an event dated further ahead than this is a mistake, and would hold an order's
 # clean-order window open, or date a tag, in the future.
-CLOCK_SKEW = timedelta(days=1)
 # The data fields any event type may carry, as CSV columns (EventType lists which one takes which).
 DATA_FIELDS: tuple[str, ...] = tuple(
     dict.fromkeys(f.name for event_type in EVENT_TYPES for f in event_type.fields)
@@ -258,6 +258,9 @@ def _csv_rows(lines: Iterable[str]) -> list[Row]:
         raise InvalidImportError(
             [(number, f"unknown column(s) {', '.join(unknown)}; valid: {', '.join(CSV_COLUMNS)}")]
         )
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:  # which of two cells would count is anybody's guess
+        raise InvalidImportError([(number, f"column(s) given twice: {', '.join(repeated)}")])
     return [
         (number, cells if isinstance(cells, BuyerGuardError) else _csv_body(header, cells))
         for number, cells in records

@@ -17,8 +17,9 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def lines(text: str) -> list[str]:
-    """The lines of `text`, split at line feeds; a carriage return before one is dropped."""
-    found = text.split("\n")
+    """The lines of `text`, split at line feeds; a carriage return before one is dropped, and a
+    byte-order mark before the first (editors on Windows write one)."""
+    found = text.removeprefix("\ufeff").split("\n")
     if found[-1] == "":
         found.pop()
     return [line.removesuffix("\r") for line in found]

@@ -49,8 +49,8 @@ class Order:
     postal_code: str = ""
 
     def __post_init__(self) -> None:
-        if not 0 < len(self.ref) <= 200:
-            raise InvalidOrderError("order.ref: 1 to 200 characters")
+        if not 0 < len(self.ref.strip()) <= 200:  # as any order reference
+            raise InvalidOrderError("order.ref: 1 to 200 characters, not all blank")
         for name, text in (
             ("order.ref", self.ref),
             ("order.ship_to.region", self.region),

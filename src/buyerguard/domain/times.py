@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from buyerguard.domain.errors import InvalidInputError
 
 # Nothing the registry records happened before this; an earlier time is a placeholder or a typo
 # ("0001-01-01" from a system's empty date), and would weigh as a report of long ago.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# How far ahead of the registry's clock a caller's may run before its "now" is a time to come.
+CLOCK_SKEW = timedelta(days=1)
 
 
 def as_utc(value: datetime, *, field: str, earliest: datetime | None = EARLIEST) -> datetime:
@@ -23,3 +25,9 @@ def as_utc(value: datetime, *, field: str, earliest: datetime | None = EARLIEST)
     if earliest is not None and converted < earliest:
         raise InvalidInputError(f"{field}: before {earliest:%Y-%m-%d}")
     return converted
+
+
+def refuse_future(value: datetime, *, field: str, now: datetime) -> None:
+    """A fact cannot have happened later than now (give or take CLOCK_SKEW)."""
+    if value > now + CLOCK_SKEW:
+        raise InvalidInputError(f"{field}: in the future")

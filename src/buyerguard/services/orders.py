@@ -9,6 +9,7 @@ from datetime import datetime
 from buyerguard.domain.identifiers import hash_identifiers
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.tags import validate_order_ref
+from buyerguard.domain.times import refuse_future
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
 from buyerguard.services.unit_of_work import OrderKey, UnitOfWork
 
@@ -96,6 +97,8 @@ def record_completed_order(
     now: datetime,
 ) -> bool:
     """Record one clean order; returns False when it was already recorded (a safe retry)."""
+    if completed_at is not None:
+        refuse_future(completed_at, field="completed_at", now=now)
     identifiers = hash_identifiers(buyer, secret)
     with uow:
         (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)

@@ -113,6 +113,7 @@ def test_a_missing_required_field_is_named(field):
         ({"amount": 10**400}, "amount"),
         ({"currency": None}, "currency"),
         ({"currency": "euro"}, "currency"),
+        ({"currency": "E1R"}, "currency"),
         ({"event_id": ""}, "event_id"),
         ({"order_ref": "x" * 201}, "order_ref"),
         ({"order_ref": "A\x00"}, "order_ref"),
@@ -185,3 +186,7 @@ def test_docs_list_every_event_type_fraud_reason_and_automatic_reason():
         if f"`{code}`" not in text
     ]
     assert missing == []
+
+
+def test_a_currency_in_any_case_is_kept_as_iso_writes_it():
+    assert parse_event(body(currency="eur")).currency == "EUR"

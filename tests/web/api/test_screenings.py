@@ -199,6 +199,7 @@ def test_named_lists_feed_the_policy(client: TestClient, seller: dict[str, str])
         ({"amount": True}, "order.amount"),
         ({"amount": "12.5"}, "order.amount"),
         ({"amount": None}, "order.amount"),
+        ({"ref": "   "}, "order.ref"),
     ],
 )
 def test_bad_orders_are_422_naming_the_field(

@@ -98,3 +98,12 @@ def test_an_early_search_bound_is_fine(
         "/v1/screenings", params={"since": "1900-01-01T00:00:00Z"}, headers=new_seller()
     )
     assert response.status_code == 200, response.text
+
+
+def test_an_order_completed_in_the_future_is_refused(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    body = {"buyer": BUYER, "order_ref": "R", "completed_at": "2999-01-01T00:00:00Z"}
+    response = client.post("/v1/orders/completed", json=body, headers=new_seller())
+    error = assert_error(response, 422, "invalid_input")
+    assert error["message"] == "completed_at: in the future"

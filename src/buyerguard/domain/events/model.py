@@ -146,6 +146,8 @@ class Event:
             raise InvalidEventError("occurred_at", error.message.partition(": ")[2]) from None
         _check_buyer(self.buyer)
         _check_money(self.amount, self.currency)
+        if self.currency is not None:  # given in any case, kept as ISO writes it
+            object.__setattr__(self, "currency", self.currency.upper())
         _check_data(event_type, self.data)
         # Copies, so that a caller mutating its dicts cannot change a frozen event.
         object.__setattr__(self, "occurred_at", occurred_at)
@@ -184,9 +186,9 @@ def _check_money(amount: float | None, currency: str | None) -> None:
     if amount is not None and (not math.isfinite(amount) or amount < 0):
         raise InvalidEventError("amount", "must be a finite number >= 0")
     if currency is not None and not (
-        len(currency) == 3 and currency.isascii() and currency.isupper()
+        len(currency) == 3 and currency.isascii() and currency.isalpha()
     ):
-        raise InvalidEventError("currency", "must be a three-letter upper-case ISO 4217 code")
+        raise InvalidEventError("currency", "must be a three-letter ISO 4217 code")
     if amount is not None and currency is None:
         raise InvalidEventError("currency", "is required when amount is given")
 
