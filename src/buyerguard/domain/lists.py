@@ -38,3 +38,19 @@ def validate_entry(note: str, expires_at: datetime | None, *, now: datetime) -> 
     check_text("note", note, free_text=True)
     if expires_at is not None and expires_at <= now:
         raise InvalidInputError("expires_at: must be in the future")
+
+
+def combine_entries(kept: ListEntry, other: ListEntry) -> ListEntry:
+    """One entry for two, when one seller listed two records of one buyer on the same list and
+    the records turn out to be one person: `kept`'s entry, listing the buyer for as long as either
+    did (no expiry beats any, else the later), since the earlier of the two, with both notes."""
+    first, second = sorted((kept, other), key=lambda entry: (entry.created_at, entry.id))
+    notes = [note for note in dict.fromkeys((first.note, second.note)) if note]
+    expires_at = (
+        None
+        if kept.expires_at is None or other.expires_at is None
+        else max(kept.expires_at, other.expires_at)
+    )
+    return ListEntry(
+        kept.id, kept.buyer_id, kept.list_name, "\n".join(notes), expires_at, first.created_at
+    )

@@ -70,6 +70,14 @@ def validate_note(note: str) -> None:
     check_text("note", note, free_text=True)
 
 
+def evidence_rank(tag: Tag) -> tuple[bool, bool, datetime, int]:
+    """Sorts the tag with the strongest evidence first, when two records of one buyer turn out to
+    carry the same seller's active tag for the same reason and only one may stay: an order-backed
+    tag (about a real trade) before one that is not, then one made from an event (a third party's
+    fact) before a seller's bare claim, then the earlier one."""
+    return (not tag.order_backed, tag.source is not TagSource.EVENT, tag.created_at, tag.id)
+
+
 def validate_order_ref(order_ref: str | None) -> None:
     if order_ref is None:
         return

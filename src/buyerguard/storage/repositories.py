@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, exists, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import DatedTagKey, OwnReason, Tag, TagRecord, TagSource, TagStatus
+from buyerguard.domain.tags import (
+    DatedTagKey,
+    OwnReason,
+    Tag,
+    TagRecord,
+    TagSource,
+    TagStatus,
+    evidence_rank,
+)
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
+from buyerguard.storage.screening import merge_list_entries
 
 T = TypeVar("T")
 BATCH = 500  # keeps IN lists under SQLite's bound-parameter limit
@@ -134,8 +144,8 @@ class SqlBuyerRepository:
         imports.link_identifiers(self.session, links, now=now)
 
     def merge(self, keep: int, others: Sequence[int]) -> None:
-        """Fold `others` into `keep`, one at a time; a tag that would duplicate an active one of the
-        kept buyer is removed rather than moved."""
+        """Fold `others` into `keep`, one at a time: everything kept by buyer moves to `keep`,
+        but of two active tags by one seller for one reason only the better backed stays."""
         for other in others:
             self._merge_one(keep, other)
         self.session.execute(
@@ -183,22 +193,54 @@ class SqlBuyerRepository:
 
     def _merge_one(self, keep: int, other: int) -> None:
         s = self.session
-        kept = select(t.TagRow.seller_id, t.TagRow.reason).where(
-            t.TagRow.buyer_id == keep, t.TagRow.status == TagStatus.ACTIVE.value
-        )
-        s.execute(
-            update(t.TagRow)
-            .where(
-                t.TagRow.buyer_id == other,
-                t.TagRow.status == TagStatus.ACTIVE.value,
-                tuple_(t.TagRow.seller_id, t.TagRow.reason).in_(kept),
-            )
-            .values(status=TagStatus.REMOVED.value)
-        )
-        for table in (t.TagRow, t.OrderRow, t.BuyerIdentifierRow):
+        # The decision log follows too: a screening's outcome is read from its buyer's tags.
+        for table in (t.OrderRow, t.BuyerIdentifierRow, t.ScreeningRow):
             s.execute(update(table).where(table.buyer_id == other).values(buyer_id=keep))
+        self._remove_weaker_duplicates(keep, other)
+        s.execute(update(t.TagRow).where(t.TagRow.buyer_id == other).values(buyer_id=keep))
+        merge_list_entries(s, keep, other)
         for stats in (t.BuyerStatsRow, t.BuyerReasonStatsRow):
             s.execute(delete(stats).where(stats.buyer_id == other))
+
+    def _remove_weaker_duplicates(self, keep: int, other: int) -> None:
+        """Where both buyers have an active tag by one seller for one reason, mark the one with
+        the weaker evidence (domain.tags.evidence_rank) removed: only one may stay active.
+
+        Runs once both buyers' orders are `keep`'s: a tag citing an order of the other record is
+        judged as the order-backed tag it becomes."""
+        pairs = self.session.execute(_DUPLICATE_TAGS, {"keep": keep, "other": other}).all()
+        if not pairs:
+            return
+        table = _table(t.TagRow)
+        tags: dict[int, Tag] = {}
+        for chunk in batched([tag_id for pair in pairs for tag_id in pair]):
+            rows = self.session.execute(select(table).where(table.c.id.in_(chunk)))
+            tags.update((row.id, _tag(row)) for row in rows)
+        cited = {(g.seller_id, g.order_ref) for g in tags.values() if g.order_ref is not None}
+        orders = imports.known_orders(self.session, cited)
+        own = {key for key, order in orders.items() if order.buyer_id == keep}
+        judged = {
+            i: replace(g, order_backed=True) if (g.seller_id, g.order_ref) in own else g
+            for i, g in tags.items()
+        }
+        weaker = [max((judged[a], judged[b]), key=evidence_rank).id for a, b in pairs]
+        for chunk in batched(weaker):
+            self.session.execute(
+                update(t.TagRow)
+                .where(t.TagRow.id.in_(chunk))
+                .values(status=TagStatus.REMOVED.value)
+            )
+
+
+# Built once: a bulk import may merge thousands of buyers, and aliasing a table costs more than
+# running the query.
+_KEPT, _MERGED = aliased(t.TagRow), aliased(t.TagRow)
+_DUPLICATE_TAGS = (
+    select(_KEPT.id, _MERGED.id)
+    .join(_MERGED, and_(_MERGED.seller_id == _KEPT.seller_id, _MERGED.reason == _KEPT.reason))
+    .where(_KEPT.buyer_id == bindparam("keep"), _KEPT.status == TagStatus.ACTIVE.value)
+    .where(_MERGED.buyer_id == bindparam("other"), _MERGED.status == TagStatus.ACTIVE.value)
+)
 
 
 class SqlTagRepository:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, exists, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import NotFoundError
-from buyerguard.domain.lists import ListEntry
+from buyerguard.domain.lists import ListEntry, combine_entries
 from buyerguard.domain.policies import Action
 from buyerguard.domain.reasons import REASONS
 from buyerguard.domain.screening import (
@@ -60,8 +61,35 @@ class SqlPolicyRepository:
         return version
 
 
-def _entry(row: t.ListEntryRow) -> ListEntry:
+def _entry(row: t.ListEntryRow | Row[*tuple[Any, ...]]) -> ListEntry:
     return ListEntry(row.id, row.buyer_id, row.list_name, row.note, row.expires_at, row.created_at)
+
+
+LIST_ENTRIES = cast(Table, t.ListEntryRow.__table__)
+_ENTRIES_OF_TWO = select(LIST_ENTRIES).where(
+    LIST_ENTRIES.c.buyer_id.in_([bindparam("keep"), bindparam("other")])
+)
+
+
+def merge_list_entries(session: Session, keep: int, other: int) -> None:
+    """Give `keep` the entries of `other`, a record of the same buyer being folded into it; where
+    a seller has both on one list, the two entries become one (domain.lists.combine_entries)."""
+    e = t.ListEntryRow
+    rows = session.execute(_ENTRIES_OF_TWO, {"keep": keep, "other": other}).all()
+    kept = {(r.seller_id, r.list_name): r for r in rows if r.buyer_id == keep}
+    for row in rows:
+        if row.buyer_id != other or (mine := kept.get((row.seller_id, row.list_name))) is None:
+            continue
+        # Deleted first: the unique (seller, list, buyer) key must never see both on `keep`.
+        session.execute(delete(e).where(e.id == row.id))
+        one = combine_entries(_entry(mine), _entry(row))
+        session.execute(
+            update(e)
+            .where(e.id == one.id)
+            .values(note=one.note, expires_at=one.expires_at, created_at=one.created_at)
+        )
+    if any(r.buyer_id == other for r in rows):
+        session.execute(update(e).where(e.buyer_id == other).values(buyer_id=keep))
 
 
 class SqlListRepository:

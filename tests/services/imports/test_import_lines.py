@@ -15,7 +15,7 @@ from buyerguard.domain.identifiers import hash_identifiers
 from buyerguard.domain.profiles import BuyerStats
 from buyerguard.domain.sellers import Role, Seller
 from buyerguard.domain.tags import NewTag
-from buyerguard.services import alerts, buyers, imports, lists, sellers, tags
+from buyerguard.services import alerts, buyers, imports, lists, orders, sellers, tags
 
 from ..events_helpers import NOW, SECRET, tags_of
 
@@ -149,6 +149,40 @@ def test_orders_in_later_chunks_back_earlier_tags(uow):
     a_stats = stats(uow, ids)[ids[0]]
     assert a_stats is not None
     assert [r.order_backed for r in a_stats.reasons] == [1, 1]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_the_better_backed_of_two_tags_a_merge_joins_stays_whatever_the_chunk_size(
+    uow, monkeypatch: pytest.MonkeyPatch, chunk: int
+):
+    """A line stored before the merge that joins its buyer to another is merged as a duplicate; one
+    resolved after it is refused as one: the counts differ, the tag that stays does not."""
+    monkeypatch.setattr(imports, "CHUNK_LINES", chunk)
+    monkeypatch.setattr(imports, "FIRST_CHUNK_LINES", chunk)
+    importer = admin(uow)
+    for buyer, ref in ((A, "R-0"), (C, "R-1")):
+        orders.record_completed_order(
+            uow,
+            buyer,
+            seller_id=importer.id,
+            order_ref=ref,
+            completed_at=None,
+            secret=SECRET,
+            now=NOW,
+        )
+    result = run(
+        uow,
+        importer,
+        tag(C, "card_fraud", days_ago=3, order_ref="R-1", note="chargeback on R-1"),
+        tag(A, "card_fraud", days_ago=2, note="no order"),
+        json.dumps({"type": "completed_order", "buyer": {**A, **C}, "order_ref": "R-2"}),
+    )
+    assert (result.tags, result.duplicates) == ((1, 1) if chunk >= 3 else (2, 0))
+    kept = buyer_id(uow, A)
+    with uow:
+        (stays,) = uow.tags.list_for_buyer_by_seller(kept, importer.id)
+    assert (stays.note, stays.order_backed) == ("chargeback on R-1", True)
+    assert stats(uow, [kept]) == recomputed(uow, [kept])
 
 
 def test_bad_lines_in_any_chunk_import_nothing_and_are_all_named(uow):

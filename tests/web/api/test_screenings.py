@@ -170,6 +170,24 @@ def test_allow_and_block_lists_override_the_policy(
     assert screen(client, seller, CASE, ref="3")["decision"] == "decline"
 
 
+def test_a_list_entry_follows_its_buyer_into_the_record_it_is_merged_into(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
+) -> None:
+    other = new_seller()
+    client.post(
+        "/v1/orders/completed", json={"buyer": COD_REFUSER, "order_ref": "1"}, headers=other
+    )
+    client.post("/v1/lists/block/entries", json={"buyer": CLEAN, "note": "no"}, headers=seller)
+    both = {**CLEAN, **COD_REFUSER}
+    client.post("/v1/orders/completed", json={"buyer": both, "order_ref": "2"}, headers=other)
+    decided = screen(client, seller, CLEAN, ref="1")
+    assert (decided["decision"], decided["reasons"][0]["code"]) == ("decline", "list")
+    assert screen(client, seller, COD_REFUSER, ref="2")["decision"] == "decline"
+    (entry,) = client.get("/v1/lists/block/entries", headers=seller).json()
+    kept = client.post("/v1/buyers/lookup", json={"buyer": CLEAN}, headers=seller).json()
+    assert (entry["buyer_id"], entry["note"]) == (kept["buyer_id"], "no")
+
+
 def test_an_expired_list_entry_does_not_count(client: TestClient, seller: dict[str, str]) -> None:
     past = client.post(
         "/v1/lists/block/entries",
