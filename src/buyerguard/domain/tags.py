@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -70,12 +71,24 @@ def validate_note(note: str) -> None:
     check_text("note", note, free_text=True)
 
 
-def evidence_rank(tag: Tag) -> tuple[bool, bool, datetime, int]:
+def evidence_rank(tag: Tag) -> tuple[bool, bool]:
     """Sorts the tag with the strongest evidence first, when two records of one buyer turn out to
     carry the same seller's active tag for the same reason and only one may stay: an order-backed
     tag (about a real trade) before one that is not, then one made from an event (a third party's
-    fact) before a seller's bare claim, then the earlier one."""
-    return (not tag.order_backed, tag.source is not TagSource.EVENT, tag.created_at, tag.id)
+    fact) before a seller's bare claim. Between equals the one given first stays, as against a
+    duplicate given later."""
+    return (not tag.order_backed, tag.source is not TagSource.EVENT)
+
+
+def one_per_seller_and_reason(tags: Iterable[Tag]) -> list[Tag]:
+    """The tags that stay when the records carrying them are merged, given in the order they were
+    given: of one seller's tags for one reason, the first of those with the strongest evidence."""
+    kept: dict[tuple[int, str], Tag] = {}
+    for tag in tags:
+        key = (tag.seller_id, tag.reason)
+        if key not in kept or evidence_rank(tag) < evidence_rank(kept[key]):
+            kept[key] = tag
+    return list(kept.values())
 
 
 def validate_order_ref(order_ref: str | None) -> None:

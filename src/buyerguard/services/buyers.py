@@ -12,9 +12,11 @@ from buyerguard.domain.profiles import (
     EMPTY_STATS,
     BuyerStats,
     Profile,
+    TagFacts,
     build_profile,
     summarise,
 )
+from buyerguard.domain.tags import Tag, one_per_seller_and_reason
 from buyerguard.services.unit_of_work import UnitOfWork
 
 
@@ -98,19 +100,20 @@ def look_up_buyer(
             return build_profile(None, EMPTY_STATS, (), now=now)
         if len(buyer_ids) == 1:
             stats = uow.stats.get(buyer_ids[0]) or EMPTY_STATS
-        else:
-            # Identifiers of several buyers given together are one person: a tag or a screening
-            # would merge them. A lookup only reads, so it shows them as merged, under the id
-            # that would be kept.
-            stats = _combined_stats(uow, buyer_ids)
-        mine = [t for b in buyer_ids for t in uow.tags.list_for_buyer_by_seller(b, viewer_id)]
+            mine = uow.tags.list_for_buyer_by_seller(buyer_ids[0], viewer_id)
+            return build_profile(buyer_ids[0], stats, mine, now=now)
+        # Identifiers of several buyers given together are one person: a tag or a screening
+        # would merge them. A lookup only reads, so it shows them as merged, under the id that
+        # would be kept, with the tags the merge would keep.
+        tags = one_per_seller_and_reason(uow.tags.active_for_buyers(buyer_ids))
+        stats = _combined_stats(uow, buyer_ids, tags)
+        mine = [tag for tag in tags if tag.seller_id == viewer_id]
         return build_profile(buyer_ids[0], stats, mine, now=now)
 
 
-def _combined_stats(uow: UnitOfWork, buyer_ids: Sequence[int]) -> BuyerStats:
-    tags = uow.tags.active_facts_for_buyers(buyer_ids)
+def _combined_stats(uow: UnitOfWork, buyer_ids: Sequence[int], tags: Sequence[Tag]) -> BuyerStats:
     cleans = uow.orders.clean_sellers_for_buyers(buyer_ids)
-    facts = [fact for buyer_id in buyer_ids for fact in tags.get(buyer_id, ())]
+    facts = [TagFacts(t.seller_id, t.reason, t.order_backed, t.source, t.created_at) for t in tags]
     clean = {seller for sellers in cleans.values() for seller in sellers}
     trust = uow.sellers.trust_for({fact.seller_id for fact in facts} | clean)
     return summarise(facts, clean, trust)

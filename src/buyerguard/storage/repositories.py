@@ -223,13 +223,18 @@ class SqlBuyerRepository:
             i: replace(g, order_backed=True) if (g.seller_id, g.order_ref) in own else g
             for i, g in tags.items()
         }
-        weaker = [max((judged[a], judged[b]), key=evidence_rank).id for a, b in pairs]
+        weaker = [max(judged[a], judged[b], key=_weakest_last).id for a, b in pairs]
         for chunk in batched(weaker):
             self.session.execute(
                 update(t.TagRow)
                 .where(t.TagRow.id.in_(chunk))
                 .values(status=TagStatus.REMOVED.value)
             )
+
+
+def _weakest_last(tag: Tag) -> tuple[tuple[bool, bool], int]:
+    """evidence_rank, then the tag given first (the lower id) before the other."""
+    return evidence_rank(tag), tag.id
 
 
 # Built once: a bulk import may merge thousands of buyers, and aliasing a table costs more than
@@ -312,6 +317,20 @@ class SqlTagRepository:
     def own_reasons(self, buyer_id: int, seller_id: int) -> list[OwnReason]:
         params = {"buyer": buyer_id, "seller": seller_id}
         return [OwnReason(*r) for r in sql.OWN_ACTIVE_REASONS.rows(self.session, params)]
+
+    def active_for_buyers(self, buyer_ids: Iterable[int]) -> list[Tag]:
+        """The active tags of these buyers, in the order they were given."""
+        table = _table(t.TagRow)
+        found: list[Tag] = []
+        for chunk in batched(buyer_ids):
+            rows = self.session.execute(
+                select(table).where(
+                    table.c.buyer_id.in_(chunk), table.c.status == TagStatus.ACTIVE.value
+                )
+            )
+            found.extend(_tag(row) for row in rows)
+        # Sorted here: an ORDER BY could lure SQLite's planner into a scan in id order.
+        return sorted(found, key=lambda tag: tag.id)
 
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
         found: dict[int, list[TagFacts]] = {}

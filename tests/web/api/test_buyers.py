@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 BUYER = {"platform_buyer_id": "aliexpress:cn1234", "email": "case@example.com"}
@@ -121,6 +122,27 @@ def test_a_lookup_by_identifiers_of_two_buyers_shows_them_as_one_and_merges_noth
     assert both["clean_sellers"] == 1
     assert both["risk"]["score"] > lookup(client, viewer, email)["risk"]["score"]
     assert lookup(client, viewer, phone)["buyer_id"] != older  # still two records
+
+
+def test_a_lookup_of_two_records_shows_the_tag_their_merge_keeps(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    shop = new_seller(trust=0.9)
+    email, phone = {"email": "x@example.com"}, {"phone": "+4915112345678"}
+    bare = {"buyer": email, "reason": "card_fraud", "note": "no order"}
+    assert client.post("/v1/tags", json=bare, headers=shop).status_code == 201
+    client.post("/v1/orders/completed", json={"buyer": phone, "order_ref": "R-1"}, headers=shop)
+    backed = {"buyer": phone, "reason": "card_fraud", "order_ref": "R-1", "note": "chargeback"}
+    assert client.post("/v1/tags", json=backed, headers=shop).status_code == 201
+
+    before = lookup(client, shop, {**email, **phone})
+    assert [(t["note"], t["order_backed"]) for t in before["my_tags"]] == [("chargeback", True)]
+    both = {"buyer": {**email, **phone}, "order_ref": "R-2"}
+    assert client.post("/v1/orders/completed", json=both, headers=shop).status_code == 201
+    after = lookup(client, shop, email)
+    assert after["my_tags"] == before["my_tags"]
+    assert after["reasons"] == before["reasons"]
+    assert after["risk"]["score"] == pytest.approx(before["risk"]["score"], abs=1e-3)
 
 
 def test_a_refused_duplicate_tag_still_links_the_identifiers_it_brought(
