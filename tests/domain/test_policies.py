@@ -22,7 +22,17 @@ from buyerguard.domain.policies import (
     evaluate,
     explain,
 )
-from buyerguard.domain.policies.vocabulary import FUNCTIONS, MESSAGES, VARIABLES
+from buyerguard.domain.policies.vocabulary import (
+    BOOL,
+    DOUBLE,
+    FUNCTIONS,
+    INT,
+    LIST_NAME,
+    MESSAGES,
+    REASON_CODE,
+    STRING,
+    VARIABLES,
+)
 from buyerguard.domain.reasons import REASON_CODES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policies.md"
@@ -342,6 +352,59 @@ def test_every_documented_name_has_a_value_at_screening(variable: Any) -> None:
     verdict = evaluate(compile_policy(f"review if {variable.name} == {variable.name}"), CASE_STUDY)
     assert verdict.errors == ()
     assert verdict.action is Action.REVIEW
+
+
+# A true condition per overload the vocabulary declares: a call the checker lets through but the
+# evaluating library cannot evaluate would be saved and then fail on every order.
+OVERLOADS = {
+    ("sellers", REASON_CODE): 'sellers("extortion") == 13',
+    ("mine", REASON_CODE): 'mine("frequent_returns")',
+    ("list", LIST_NAME): 'buyer in list("vip")',
+    ("in_list", LIST_NAME): 'in_list("vip")',
+    ("size", STRING): "size(order.ship_to.region) == 7",
+    ("size", "list"): 'size(["DZ", "MA"]) == 2 && size(list("vip")) == 1',
+    ("int", INT): "int(distinct_reporters) == 24",
+    ("int", DOUBLE): "int(2.7) == 2 && int(-2.7) == -2",
+    ("int", STRING): 'int("-12") == -12',
+    ("double", INT): "double(distinct_reporters) == 24.0",
+    ("double", DOUBLE): "double(risk) == 0.87",
+    ("double", STRING): 'double("2.5") == 2.5',
+    ("string", INT): 'string(distinct_reporters) == "24"',
+    ("string", DOUBLE): 'string(2.5) == "2.5"',
+    ("string", STRING): 'string(order.ship_to.region) == "München"',
+    ("string", BOOL): 'string(risk > 0.5) == "true" && string(false) == "false"',
+    ("startsWith", STRING): 'order.ship_to.region.startsWith("Mü")',
+    ("endsWith", STRING): 'order.ship_to.region.endsWith("chen")',
+    ("contains", STRING): 'order.ship_to.region.contains("ünc")',
+    ("matches", STRING): 'order.ship_to.region.matches("^M.nchen$")',
+}
+DECLARED = [
+    (function.name, option)
+    for function in FUNCTIONS
+    for parameter in function.parameters
+    for option in parameter.split("|")
+]
+
+
+def test_every_declared_overload_has_a_sample() -> None:
+    assert sorted(OVERLOADS) == sorted(DECLARED)
+
+
+@pytest.mark.parametrize("overload", DECLARED, ids="{0[0]}({0[1]})".format)
+def test_every_declared_overload_evaluates(overload: tuple[str, str]) -> None:
+    condition = OVERLOADS[overload]
+    assert f"{overload[0]}(" in condition
+    facts = replace(
+        CASE_STUDY,
+        lists=frozenset({"vip"}),
+        order=make_order(region="München"),
+    )
+    policy = compile_policy(f"review if {condition}")
+    assert policy.rules[0].condition == condition  # shown as written, whatever is evaluated
+    verdict = evaluate(policy, facts)
+    assert (verdict.action, verdict.errors) == (Action.REVIEW, ())
+    negated = evaluate(compile_policy(f"review if !({condition})"), facts)
+    assert (negated.action, negated.errors) == (Action.SHIP, ())
 
 
 def test_a_rule_that_fails_at_runtime_counts_as_not_matching() -> None:

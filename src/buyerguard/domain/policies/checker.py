@@ -28,11 +28,13 @@ class ConditionError(Exception):
 
 @dataclass(frozen=True)
 class References:
-    """What a condition reads, so a decision can be explained with the facts behind it."""
+    """What a condition reads, so a decision can be explained with the facts behind it, and the
+    condition as evaluated: with the calls of `Function.replaced` renamed."""
 
     names: frozenset[str] = frozenset()
     reasons: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
+    expression: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class _Found:
     names: set[str] = field(default_factory=set)
     reasons: list[str] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
+    renamed: list[tuple[int, int, str]] = field(default_factory=list)  # offset, length, new name
 
 
 # Grammar levels that, with a single child, only pass their child through.
@@ -103,7 +106,14 @@ def check_condition(text: str) -> References:
         frozenset(found.names),
         tuple(dict.fromkeys(found.reasons)),
         tuple(dict.fromkeys(found.lists)),
+        _renamed(text, found.renamed),
     )
+
+
+def _renamed(text: str, renamed: list[tuple[int, int, str]]) -> str:
+    for offset, length, name in sorted(renamed, reverse=True):
+        text = text[:offset] + name + text[offset + length :]
+    return text
 
 
 def _column(node: Tree[Token] | Token) -> int:
@@ -292,7 +302,11 @@ class _Checker:
         function = v.FUNCTIONS_BY_NAME.get(str(token))
         if function is None:
             raise ConditionError(_column(token), self._unknown_function(str(token)))
-        self._arguments(function, token, rest)
+        arguments = self._arguments(function, token, rest)
+        replacement = dict(function.replaced).get(arguments[0].type) if arguments else None
+        if replacement is not None:
+            # A condition is one line, so its columns are offsets into its text.
+            self.found.renamed.append((_column(token) - 1, len(token), replacement))
         return _Value(function.result, _column(token))
 
     def _method(self, node: Tree[Token]) -> _Value:
@@ -320,7 +334,7 @@ class _Checker:
 
     def _arguments(
         self, function: v.Function, token: Token, rest: list[Tree[Token] | Token]
-    ) -> None:
+    ) -> list[_Value]:
         arguments = _subtree(rest[0]).children if rest else []
         if len(arguments) != len(function.parameters):
             count = len(function.parameters)
@@ -329,6 +343,7 @@ class _Checker:
                 f"{function.name}() takes {count} argument{'s' * (count != 1)}, "
                 f"not {len(arguments)}",
             )
+        values = []
         for parameter, argument in zip(function.parameters, arguments, strict=True):
             value = self.check(argument)
             if parameter in (v.REASON_CODE, v.LIST_NAME):
@@ -337,6 +352,8 @@ class _Checker:
                 raise ConditionError(
                     value.column, f"{function.name}() takes {parameter}, not {value.type}"
                 )
+            values.append(value)
+        return values
 
     def _quoted_argument(self, function: v.Function, parameter: str, value: _Value) -> None:
         if value.type != v.STRING or value.literals is None or len(value.literals) != 1:

@@ -10,7 +10,7 @@ import cel
 
 from buyerguard.domain.policies.facts import Facts
 from buyerguard.domain.policies.rules import Action, Policy, Rule
-from buyerguard.domain.policies.vocabulary import BUYER_TOKEN
+from buyerguard.domain.policies.vocabulary import BUYER_TOKEN, RUNTIME_FUNCTIONS
 from buyerguard.domain.reasons import REASONS, REASONS_BY_CODE
 
 _ON_LIST = [BUYER_TOKEN]
@@ -83,6 +83,7 @@ def _variables(facts: Facts) -> dict[str, Any]:
 def _functions(facts: Facts) -> dict[str, Callable[[str], Any]]:
     sellers, mine, lists = facts.sellers, facts.mine, facts.lists
     return {
+        **RUNTIME_FUNCTIONS,
         "sellers": lambda code: int(sellers.get(code, 0)),
         "mine": lambda code: code in mine,
         "list": lambda name: _ON_LIST if name in lists else _OFF_LIST,

@@ -66,6 +66,7 @@ class Rule:
     """One line of a policy; `condition` None means the rule applies to every order.
 
     `names`, `reasons` and `lists` are what the condition reads, so a decision can be explained.
+    `expression` is the condition as evaluated when the checker rewrote it (None: as written).
     """
 
     line: int
@@ -74,6 +75,7 @@ class Rule:
     names: frozenset[str] = frozenset()
     reasons: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
+    expression: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class Policy:
     def __post_init__(self) -> None:
         # Compiled here so that any Policy, however built, has one program per rule.
         programs = tuple(
-            None if rule.condition is None else cel.compile(rule.condition) for rule in self.rules
+            None if rule.condition is None else cel.compile(rule.expression or rule.condition)
+            for rule in self.rules
         )
         object.__setattr__(self, "programs", programs)
 
@@ -152,7 +155,15 @@ def _conditional_rule(number: int, action: Action, condition: str, start: int) -
         references = check_condition(condition)
     except ConditionError as error:
         raise PolicyError(number, start + error.column, error.message) from None
-    return Rule(number, action, condition, references.names, references.reasons, references.lists)
+    return Rule(
+        number,
+        action,
+        condition,
+        references.names,
+        references.reasons,
+        references.lists,
+        references.expression,
+    )
 
 
 _SYNTAX_ERROR = re.compile(r"<input>:\d+:(\d+): (?:Syntax error: )?([^\n]*)")
