@@ -30,6 +30,7 @@ from buyerguard.domain.policies.vocabulary import (
     LIST_NAME,
     MESSAGES,
     REASON_CODE,
+    REGEX,
     STRING,
     VARIABLES,
 )
@@ -210,6 +211,12 @@ def test_an_empty_policy_ships_everything() -> None:
         ("review if order.amount == null", 1, 27, "null is not used"),
         ("review if [1, 2][0] == 1", 1, 11, "indexing"),
         ('review if in_list("")', 1, 19, "list name cannot be empty"),
+        ('review if order.currency.matches("(")', 1, 34, "not a valid regular expression"),
+        ('review if order.currency.matches("\\\\QEUR\\\\E")', 1, 34, "unrecognized escape"),
+        ("review if order.currency.matches(r'(?<=E)UR')", 1, 34, "look-around"),
+        ('review if order.currency.matches("a{2000}{2000}")', 1, 34, "too large"),
+        ('review if order.currency.matches("E" + "UR")', 1, 34, "regular expression in quotes"),
+        ("review if order.currency.matches(order.currency)", 1, 34, "regular expression in quotes"),
         ("review if risk in []", 1, 19, "empty list"),
         ('review if buyer == "x"', 1, 20, "cannot compare buyer with string"),
         ("review risk > 0.5", 1, 8, 'expected "if" after the action, not "risk"'),
@@ -376,7 +383,7 @@ OVERLOADS = {
     ("startsWith", STRING): 'order.ship_to.region.startsWith("Mü")',
     ("endsWith", STRING): 'order.ship_to.region.endsWith("chen")',
     ("contains", STRING): 'order.ship_to.region.contains("ünc")',
-    ("matches", STRING): 'order.ship_to.region.matches("^M.nchen$")',
+    ("matches", REGEX): 'order.ship_to.region.matches("^M.nchen$") && order.currency.matches("U")',
 }
 DECLARED = [
     (function.name, option)
@@ -410,7 +417,7 @@ def test_every_declared_overload_evaluates(overload: tuple[str, str]) -> None:
 def test_a_rule_that_fails_at_runtime_counts_as_not_matching() -> None:
     policy = compile_policy(
         "decline if distinct_reporters / clean_sellers > 2\n"
-        'review if order.ship_to.region.matches("[")\n'
+        "review if int(order.ship_to.region) > 0\n"
         "require_prepayment if risk > 0.5\n"
     )
     verdict = evaluate(policy, replace(CASE_STUDY, clean_sellers=0))

@@ -14,6 +14,7 @@ from celpy.celparser import CELParseError, CELParser
 from lark import Token, Tree
 
 from buyerguard.domain.policies import vocabulary as v
+from buyerguard.domain.policies.patterns import regex_problem
 from buyerguard.domain.reasons import REASON_CODES
 
 
@@ -43,6 +44,7 @@ class _Value:
     column: int
     name: str = ""  # the variable it was read from, so literals compared with it can be checked
     literals: tuple[tuple[str, int], ...] | None = None  # string literals with their columns
+    source: str = ""  # a literal as written, quotes and escapes included
 
 
 @dataclass
@@ -138,6 +140,9 @@ def _token(node: Tree[Token], index: int) -> Token:
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=1)
     return f'; did you mean "{close[0]}"?' if close else ""
+
+
+_EXAMPLES = {v.REASON_CODE: "extortion", v.LIST_NAME: "vip", v.REGEX: "^75"}
 
 
 def _string_literal(token: Token) -> str:
@@ -346,7 +351,7 @@ class _Checker:
         values = []
         for parameter, argument in zip(function.parameters, arguments, strict=True):
             value = self.check(argument)
-            if parameter in (v.REASON_CODE, v.LIST_NAME):
+            if parameter in v.QUOTED:
                 self._quoted_argument(function, parameter, value)
             elif not v.accepts(parameter, value.type):
                 raise ConditionError(
@@ -356,14 +361,18 @@ class _Checker:
         return values
 
     def _quoted_argument(self, function: v.Function, parameter: str, value: _Value) -> None:
-        if value.type != v.STRING or value.literals is None or len(value.literals) != 1:
+        if value.type != v.STRING or value.literals is None or not value.source:
             raise ConditionError(
                 value.column,
-                f'{function.name}() takes a {parameter} in quotes, such as {function.name}("'
-                f'{"extortion" if parameter == v.REASON_CODE else "vip"}")',
+                f"{function.name}() takes a {parameter} in quotes, such as "
+                f'{function.name}("{_EXAMPLES[parameter]}")',
             )
         text, column = value.literals[0]
-        if parameter == v.LIST_NAME:
+        if parameter == v.REGEX:
+            problem = regex_problem(value.source)
+            if problem is not None:
+                raise ConditionError(column, f"not a valid regular expression: {problem}")
+        elif parameter == v.LIST_NAME:
             if not text:
                 raise ConditionError(column, "a list name cannot be empty")
             self.found.lists.append(text)
@@ -383,7 +392,8 @@ class _Checker:
         type_ = _LITERAL_TYPES[token.type]
         if type_ != v.STRING:
             return _Value(type_, _column(token))
-        return _Value(type_, _column(token), literals=((_string_literal(token), _column(token)),))
+        literals = ((_string_literal(token), _column(token)),)
+        return _Value(type_, _column(token), literals=literals, source=str(token))
 
     def _list(self, node: Tree[Token]) -> _Value:
         elements = _subtree(node.children[0]).children if node.children else []

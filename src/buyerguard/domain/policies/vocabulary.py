@@ -29,6 +29,8 @@ BUYER_TOKEN = "buyer"
 # saved rather than silently never matching at screening time.
 REASON_CODE = "reason code"
 LIST_NAME = "list name"
+REGEX = "regular expression"
+QUOTED = (REASON_CODE, LIST_NAME, REGEX)
 
 
 def list_of(element: str) -> str:
@@ -111,8 +113,8 @@ VARIABLES_BY_NAME: dict[str, Variable] = {variable.name: variable for variable i
 class Function:
     """A function a condition can call.
 
-    Each parameter is a type, several types joined by `|`, `list` for any list, or one of
-    REASON_CODE and LIST_NAME (a quoted literal). A method is called on a string: `s.name(arg)`.
+    Each parameter is a type, several types joined by `|`, `list` for any list, or one of QUOTED
+    (a quoted literal). A method is called on a string: `s.name(arg)`.
 
     `replaced` pairs an argument type with a function of RUNTIME_FUNCTIONS: a call on an argument of
     that type is evaluated by that function, where the evaluating library's own is wrong or missing.
@@ -167,7 +169,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("startsWith", (STRING,), BOOL, "whether the string starts with the argument", True),
     Function("endsWith", (STRING,), BOOL, "whether the string ends with the argument", True),
     Function("contains", (STRING,), BOOL, "whether the string contains the argument", True),
-    Function("matches", (STRING,), BOOL, "whether the string matches a regular expression", True),
+    Function("matches", (REGEX,), BOOL, "whether a regular expression matches in the string", True),
 )
 
 FUNCTIONS_BY_NAME: dict[str, Function] = {f.name: f for f in FUNCTIONS if not f.method}
