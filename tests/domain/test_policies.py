@@ -338,6 +338,10 @@ def test_a_lenient_rule_before_a_strict_one_wins() -> None:
         ),
         ('in_list("vip") && !in_list("blocked")', make_facts(lists=frozenset({"vip"}))),
         ('order.ship_to.country in ["DZ", "MA", "TN"]', COD_REFUSER),
+        (
+            'order.ship_to.country < "M" && order.currency >= "EU" && "MA" > order.ship_to.country',
+            make_facts(),
+        ),
         ('order.amount * 2.0 > 200 && sellers("extortion") + 1 >= 14', CASE_STUDY),
         ("risk > 0.8 ? order_backed > 1 : false", CASE_STUDY),
         ('string(distinct_reporters) == "24" && int(risk * 100.0) == 87', CASE_STUDY),

@@ -220,11 +220,13 @@ class _Checker:
             )
         for named, other in ((left, right), (right, left)):
             variable = v.VARIABLES_BY_NAME.get(named.name)
-            if variable and variable.values and operator in _ORDERED:
+            if operator in _EQUALITY:
+                # Only equality needs a value the name can hold: "M" orders country codes fine.
+                self._check_literals(named, other.literals)
+            elif variable and variable.values:
                 raise ConditionError(
                     named.column, f"{named.name} has no order; compare it with == or !="
                 )
-            self._check_literals(named, other.literals)
 
     def _membership(self, left: _Value, right: _Value) -> None:
         if not right.type.startswith("list("):
