@@ -145,6 +145,41 @@ def test_a_hash_inside_a_string_is_not_a_comment() -> None:
     assert policy.rules[0].condition == 'order.ship_to.postal_code == "#12"'
 
 
+@pytest.mark.parametrize(
+    ("source", "condition"),
+    [
+        (
+            r'review if order.ship_to.postal_code.endsWith(r"\")  # ends in a backslash',
+            r'order.ship_to.postal_code.endsWith(r"\")',
+        ),
+        (r"review if order.ship_to.region == R'\' # note", r"order.ship_to.region == R'\'"),
+        (r'review if order.ship_to.region == "\"#" # note', r'order.ship_to.region == "\"#"'),
+        (r'review if order.ship_to.region == "\\" # note', r'order.ship_to.region == "\\"'),
+    ],
+)
+def test_a_comment_follows_any_string(source: str, condition: str) -> None:
+    assert compile_policy(source).rules[0].condition == condition
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["# note\u2028more\nship", "# page one\fpage two\nship", "# a\x85b\u2029c\vd\nship"],
+)
+def test_only_a_line_feed_ends_a_comment(source: str) -> None:
+    assert [(r.line, r.action) for r in compile_policy(source).rules] == [(2, Action.SHIP)]
+
+
+def test_only_a_line_feed_ends_a_rule() -> None:
+    policy = compile_policy('review if order.ship_to.region == "a\u2028b"\r\nship\r\n')
+    assert [(r.line, r.action) for r in policy.rules] == [(1, Action.REVIEW), (2, Action.SHIP)]
+    facts = make_facts(order=make_order(region="a\u2028b"))
+    assert evaluate(policy, facts).action is Action.REVIEW
+    for source in ("review if risk > 0.5\rship", "review if risk > 0.5\x85ship"):
+        with pytest.raises(PolicyError) as caught:
+            compile_policy(source)
+        assert caught.value.line == 1
+
+
 def test_a_rule_records_what_its_condition_reads() -> None:
     (rule,) = compile_policy(
         'decline if sellers("extortion") >= 2 || mine("card_fraud") || mine("extortion")'

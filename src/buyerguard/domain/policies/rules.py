@@ -98,7 +98,10 @@ class Policy:
 def compile_policy(source: str) -> Policy:
     """Check every rule of `source` and compile it; raise PolicyError at the first mistake."""
     rules: list[Rule] = []
-    for number, text in enumerate(source.splitlines(), start=1):
+    # Only a line feed ends a rule: str.splitlines() also breaks at form feeds and U+2028, which
+    # may sit in a comment or a string.
+    for number, line in enumerate(source.split("\n"), start=1):
+        text = line.removesuffix("\r")
         rule = _rule(number, _without_comment(text))
         if rule is None:
             continue
@@ -184,12 +187,16 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip())
 
 
+# The prefix of a raw string (bytes may be raw too), not the end of a name such as `ur`.
+_RAW_PREFIX = re.compile(r"(?<![A-Za-z0-9_])[bB]?[rR]\Z")
+
+
 def _without_comment(text: str) -> str:
     """Cut a trailing `# comment`, leaving a `#` inside a quoted string alone."""
-    quote = ""
+    quote, raw = "", False
     index = 0
     while index < len(text):
-        if quote and text[index] == "\\":
+        if quote and not raw and text[index] == "\\":
             index += 2
         elif quote and text.startswith(quote, index):
             index, quote = index + len(quote), ""
@@ -199,6 +206,8 @@ def _without_comment(text: str) -> str:
                 if text[index : index + 3] in ('"""', "'''")
                 else text[index]
             )
+            # In a raw string a backslash escapes nothing: r"\" is one backslash, closed.
+            raw = _RAW_PREFIX.search(text, 0, index) is not None
             index += len(quote)
         elif not quote and text[index] == "#":
             return text[:index]
