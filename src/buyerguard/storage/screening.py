@@ -27,6 +27,9 @@ from buyerguard.storage import tables as t
 from buyerguard.storage.prepared import Prepared
 
 MISCONDUCT = [r.code for r in REASONS if r.misconduct]
+# A tag its seller (or a later event) retracted, or moderation removed, is no outcome; one that
+# expired since still tells how the order went.
+OUTCOME_TAGS = [TagStatus.ACTIVE.value, TagStatus.EXPIRED.value]
 SCREENINGS = cast(Table, t.ScreeningRow.__table__)
 INSERT_SCREENING = Prepared(
     insert(SCREENINGS).returning(SCREENINGS.c.id),
@@ -213,7 +216,7 @@ class SqlScreeningRepository:
             tag.seller_id == s.seller_id,
             tag.buyer_id == s.buyer_id,
             tag.reason.in_(MISCONDUCT),
-            tag.status != TagStatus.REMOVED.value,
+            tag.status.in_(OUTCOME_TAGS),
             or_(tag.order_ref == s.order_ref, tag.created_at >= s.created_at),
         )
         good = exists().where(

@@ -250,6 +250,26 @@ def test_backtest_shows_what_a_draft_would_change(
     assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
 
 
+def test_backtest_outcomes_ignore_retracted_tags(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    screen(client, seller, CLEAN, ref="A1")
+    tag = client.post(
+        "/v1/tags",
+        json={"buyer": CLEAN, "reason": "non_payment", "order_ref": "A1"},
+        headers=seller,
+    ).json()
+    assert client.delete(f"/v1/tags/{tag['id']}", headers=seller).status_code == 204
+    client.post("/v1/orders/completed", json={"buyer": CLEAN, "order_ref": "A1"}, headers=seller)
+    report = client.post("/v1/policy/backtest", json={"source": "ship"}, headers=seller).json()
+    assert report["recorded"] == {
+        "bad_stopped": 0,
+        "bad_shipped": 0,
+        "good_declined": 0,
+        "good_shipped": 1,
+    }
+
+
 def test_batch_screens_each_line_and_reports_bad_ones(
     client: TestClient, seller: dict[str, str]
 ) -> None:
