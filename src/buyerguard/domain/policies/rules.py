@@ -11,7 +11,8 @@ from enum import IntEnum
 import cel
 
 from buyerguard.domain.errors import InvalidInputError
-from buyerguard.domain.policies.checker import ConditionError, check_condition
+from buyerguard.domain.policies.checker import ConditionError, References, check_condition
+from buyerguard.domain.policies.vocabulary import RUNTIME_FUNCTIONS
 
 # Bounds on what a seller can make every screening pay for: each rule costs about a microsecond.
 MAX_RULES = 200
@@ -67,6 +68,7 @@ class Rule:
 
     `names`, `reasons` and `lists` are what the condition reads, so a decision can be explained.
     `expression` is the condition as evaluated when the checker rewrote it (None: as written).
+    `always_true` marks a condition that reads no fact and holds, such as `true`.
     """
 
     line: int
@@ -76,6 +78,11 @@ class Rule:
     reasons: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     expression: str | None = field(default=None, compare=False)
+    always_true: bool = field(default=False, compare=False)
+
+    @property
+    def applies_to_every_order(self) -> bool:
+        return self.condition is None or self.always_true
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,19 @@ def _conditional_rule(number: int, action: Action, condition: str, start: int) -
         references.reasons,
         references.lists,
         references.expression,
+        _always_true(references),
     )
+
+
+def _always_true(references: References) -> bool:
+    if references.names or references.reasons or references.lists:
+        return False
+    # Reading no fact, the condition has one value for every order: find it once.
+    try:
+        result = cel.compile(references.expression).execute(cel.Context({}, RUNTIME_FUNCTIONS))
+    except Exception:  # fails on every order, so it never holds
+        return False
+    return result is True
 
 
 _SYNTAX_ERROR = re.compile(r"<input>:\d+:(\d+): (?:Syntax error: )?([^\n]*)")
