@@ -38,6 +38,7 @@ def decision_json(screened: Screened) -> dict[str, Any]:
         "risk": {"score": shown(screened.risk.score), "level": screened.risk.level},
         "policy_version": s.policy_version,
         "order_ref": s.order.ref,
+        "errors": list(s.errors),
     }
 
 
@@ -48,6 +49,7 @@ def decision_text(screened: Screened) -> str:
     )
     lines = [f"{s.action.code.upper()}  (order {s.order.ref}, policy v{s.policy_version}, {rule})"]
     lines += [f"  - {r.message}" for r in s.reasons]
+    lines += [f"  ! {error} (the rule counted as not matching)" for error in s.errors]
     return "\n".join(lines)
 
 

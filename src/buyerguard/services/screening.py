@@ -32,7 +32,10 @@ class Screened:
 
     screening: LoggedScreening
     risk: Risk
-    errors: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.screening.errors
 
 
 def _screen(
@@ -64,6 +67,7 @@ def _screen(
         facts=facts,
         reasons=verdict.reasons,
         created_at=now,
+        errors=verdict.errors,
     )
     if not uow.orders.existing([(seller_id, order.ref)]):
         # Recording the order makes a later tag on it order-backed.
@@ -73,7 +77,7 @@ def _screen(
     record_alert(
         uow, seller_id=seller_id, kind="screening.decided", payload=_alert(logged), now=now
     )
-    return Screened(logged, risk, verdict.errors)
+    return Screened(logged, risk)
 
 
 def _alert(logged: LoggedScreening) -> dict[str, object]:

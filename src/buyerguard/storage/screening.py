@@ -146,6 +146,7 @@ def _screening(row: t.ScreeningRow, outcome: str | None = None) -> LoggedScreeni
         reasons=tuple(DecisionReason(**r) for r in json.loads(row.reasons)),
         created_at=row.created_at,
         outcome=outcome,
+        errors=tuple(json.loads(row.errors)) if row.errors else (),
     )
 
 
@@ -173,6 +174,7 @@ class SqlScreeningRepository:
             "risk_level": screening.risk_level,
             "facts": facts_json,
             "reasons": json.dumps([r.__dict__ for r in screening.reasons], default=str),
+            "errors": json.dumps(screening.errors) if screening.errors else None,
             "created_at": screening.created_at,
         }
         (row,) = INSERT_SCREENING.rows(self.session, values)

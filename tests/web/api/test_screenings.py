@@ -227,6 +227,23 @@ def test_decision_log_lists_filters_and_shows_inputs(
     assert client.get("/v1/screenings?since=2026-01-01T00:00:00", headers=seller).status_code == 422
 
 
+def test_rule_errors_are_recorded_with_the_decision(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    source = "decline if distinct_reporters / clean_sellers > 0\nship"
+    assert client.put("/v1/policy", json={"source": source}, headers=seller).status_code == 200
+    decided = screen(client, seller, CLEAN, ref="E1")
+    assert decided["errors"] == ["line 1: division by zero in CEL expression"]
+    one = client.get(f"/v1/screenings/{decided['screening_id']}", headers=seller).json()
+    (listed,) = client.get("/v1/screenings", headers=seller).json()["screenings"]
+    assert one["errors"] == listed["errors"] == decided["errors"]
+    client.put("/v1/policy", json={"source": "ship"}, headers=seller)
+    clean = screen(client, seller, CLEAN, ref="E2")
+    assert (
+        client.get(f"/v1/screenings/{clean['screening_id']}", headers=seller).json()["errors"] == []
+    )
+
+
 def test_backtest_shows_what_a_draft_would_change(
     client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
 ) -> None:

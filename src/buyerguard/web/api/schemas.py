@@ -316,6 +316,7 @@ class ScreeningLogOut(BaseModel):
     policy_version: int
     order: OrderIn
     created_at: datetime
+    errors: list[str] = Field(default_factory=list, description="Rules that failed to evaluate.")
 
     @classmethod
     def of(cls, s: LoggedScreening) -> ScreeningLogOut:
@@ -339,4 +340,5 @@ class ScreeningLogOut(BaseModel):
                 ),
             ),
             created_at=s.created_at,
+            errors=list(s.errors),
         )
