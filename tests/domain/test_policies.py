@@ -512,8 +512,33 @@ def test_unchecked_rules_cannot_crash_evaluation() -> None:
         ),
         pytest.param(
             make_facts(level="medium", logistics_risk=0.6, sellers={"remote_area": 4}),
+            Action.SHIP,
+            id="logistics-on-prepaid-ships",
+        ),
+        pytest.param(
+            replace(COD_REFUSER, level="medium", order=make_order()),
+            Action.SHIP,
+            id="medium-cod-refuser-prepaid",
+        ),
+        pytest.param(
+            make_facts(
+                level="medium",
+                logistics_risk=0.21,
+                sellers={"remote_area": 1},
+                order=make_order(payment_method="cod"),
+            ),
+            Action.REQUIRE_PREPAYMENT,
+            id="one-remote-area-report-on-cod",
+        ),
+        pytest.param(
+            make_facts(risk=0.15, level="medium", sellers={"unpaid_order": 1}),
             Action.REVIEW,
-            id="logistics-on-prepaid-is-reviewed",
+            id="some-misconduct-is-reviewed",
+        ),
+        pytest.param(
+            make_facts(risk=0.05, level="medium", logistics_risk=0.3, sellers={"unpaid_order": 1}),
+            Action.SHIP,
+            id="little-misconduct-with-logistics-ships",
         ),
         pytest.param(
             make_facts(

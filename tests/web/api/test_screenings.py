@@ -92,6 +92,20 @@ def test_default_policy_declines_prepays_and_ships_with_reasons(
     assert shipped["reasons"]
 
 
+@pytest.mark.parametrize("reason", ["cod_refusal", "remote_area"])
+def test_default_policy_asks_logistics_buyers_to_prepay_and_ships_prepaid_orders(
+    client: TestClient,
+    new_seller: Callable[..., dict[str, str]],
+    seller: dict[str, str],
+    reason: str,
+) -> None:
+    buyer = {"email": f"{reason}@example.com"}
+    flag(client, new_seller, buyer, reason, 1)
+    cod = screen(client, seller, buyer, ref="COD", payment_method="cod")
+    assert (cod["risk"]["level"], cod["decision"]) == ("medium", "require_prepayment")
+    assert screen(client, seller, buyer, ref="PRE")["decision"] == "ship"
+
+
 def test_a_screening_records_the_order_so_a_later_tag_is_order_backed(
     client: TestClient, seller: dict[str, str]
 ) -> None:

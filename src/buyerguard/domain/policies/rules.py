@@ -13,6 +13,7 @@ import cel
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.policies.checker import ConditionError, References, check_condition
 from buyerguard.domain.policies.vocabulary import RUNTIME_FUNCTIONS
+from buyerguard.domain.reputation import MEDIUM_RISK
 
 # Bounds on what a seller can make every screening pay for: each rule costs about a microsecond.
 MAX_RULES = 200
@@ -235,15 +236,17 @@ def _without_comment(text: str) -> str:
     return text
 
 
+# Logistics reasons can make a buyer "medium" too, but only misconduct is for a person to review:
+# a shipping risk is answered by prepayment, and a prepaid order ships.
 DEFAULT_POLICY_SOURCE = (
     "# The policy of a seller who has not written one.\n"
     "# Strong evidence of misconduct (risk counts misconduct only): refuse the order.\n"
     'decline if level == "high"\n'
-    "# A buyer known for refusing cash-on-delivery parcels pays first; logistics never declines.\n"
+    "# Refused cash-on-delivery parcels or a shipping risk: pay first. Logistics never declines.\n"
     'require_prepayment if order.payment_method == "cod" && (sellers("cod_refusal") >= 1'
-    ' || mine("cod_refusal") || logistics_risk >= 0.5)\n'
-    "# Some evidence, not conclusive: a person looks at the order.\n"
-    'review if level == "medium"\n'
+    f' || mine("cod_refusal") || logistics_risk >= {MEDIUM_RISK})\n'
+    "# Some evidence of misconduct, not conclusive: a person looks at the order.\n"
+    f"review if risk >= {MEDIUM_RISK}\n"
     "ship\n"
 )
 
