@@ -596,6 +596,51 @@ def test_a_prepayment_is_explained_by_the_logistics_facts() -> None:
     ]
 
 
+LOGISTICS_ONLY = make_facts(
+    risk=0.0026,
+    level="medium",
+    logistics_risk=0.2735,
+    sellers={"cod_refusal": 8},
+    distinct_reporters=8,
+)
+
+
+def test_a_level_made_by_logistics_is_explained_by_the_logistics_reports() -> None:
+    (rule,) = compile_policy('review if level == "medium"').rules
+    assert explain(rule, LOGISTICS_ONLY) == [
+        (
+            "risk",
+            "Risk is medium from logistics reports (0.27); misconduct risk is 0.00",
+            {"risk": 0.0026, "level": "medium", "logistics_risk": 0.2735},
+        ),
+        (
+            "cod_refusal",
+            "Refused cash-on-delivery parcel or customs duties: 8 other sellers",
+            {"sellers": 8, "mine": False},
+        ),
+    ]
+    misconduct = replace(LOGISTICS_ONLY, risk=0.15, sellers={"cod_refusal": 8, "extortion": 1})
+    assert [code for code, _, _ in explain(rule, misconduct)] == ["risk", "extortion"]
+
+
+def test_logistics_risk_is_explained_by_the_reports_behind_it() -> None:
+    facts = make_facts(
+        level="medium",
+        logistics_risk=0.24,
+        sellers={"remote_area": 2},
+        order=make_order(payment_method="cod"),
+    )
+    verdict = evaluate(default_policy(), facts)
+    assert verdict.action is Action.REQUIRE_PREPAYMENT
+    codes = [code for code, _, _ in explain(verdict.rule, facts)]
+    assert codes == ["cod_refusal", "remote_area", "logistics_risk", "order.payment_method"]
+
+
+def test_a_risk_just_under_a_threshold_is_not_shown_rounded_up_to_it() -> None:
+    (rule,) = compile_policy("review if risk > 0.0").rules
+    assert explain(rule, make_facts(risk=0.0999))[0][1] == "Risk is low (0.09)"
+
+
 def test_lists_and_fallbacks_are_explained() -> None:
     facts = make_facts(lists=frozenset({"blocked"}))
     verdict = evaluate(compile_policy(FIRST_MATCH), facts)
