@@ -280,6 +280,16 @@ def test_a_screening_shows_the_rules_that_failed(run: Cli, tmp_path: Path) -> No
     assert "! line 1: division by zero in CEL expression" in text
 
 
+def test_a_list_decision_names_the_list(run: Cli) -> None:
+    run("seller", "create", "Shop A")
+    run("list", "add", "block", "--seller", "Shop A", "--email", "blocked@example.com")
+    common = ["screen", "--seller", "Shop A", "--amount", "5", "--country", "DE"]
+    text = run(*common, "--ref", "B1", "--email", "blocked@example.com")
+    assert text.splitlines()[0] == 'DECLINE  (order B1, your "block" list)'
+    shipped = run(*common, "--ref", "B2", "--email", "other@example.com")
+    assert shipped.splitlines()[0] == "SHIP  (order B2, policy v0, line 8: ship)"
+
+
 def test_a_policy_error_names_its_position(run: Cli, tmp_path: Path) -> None:
     run("seller", "create", "Shop A")
     bad = tmp_path / "bad.txt"
