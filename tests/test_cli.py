@@ -278,6 +278,28 @@ def test_screen_policy_list_and_backtest_from_the_command_line(run: Cli, tmp_pat
     assert results[1]["error"]["code"] == "invalid_input"
 
 
+def test_a_screening_shows_the_rules_that_failed(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    policy = tmp_path / "policy.txt"
+    policy.write_text("decline if distinct_reporters / clean_sellers > 0\n")
+    run("policy", "set", str(policy), "--seller", "Shop A")
+    common = ["screen", "--seller", "Shop A", "--amount", "5", "--country", "DE"]
+    decided = json.loads(run(*common, "--ref", "E1", "--email", "e@example.com", "--json"))
+    assert decided["errors"] == ["line 1: division by zero in CEL expression"]
+    text = run(*common, "--ref", "E2", "--email", "e@example.com")
+    assert "! line 1: division by zero in CEL expression" in text
+
+
+def test_a_list_decision_names_the_list(run: Cli) -> None:
+    run("seller", "create", "Shop A")
+    run("list", "add", "block", "--seller", "Shop A", "--email", "blocked@example.com")
+    common = ["screen", "--seller", "Shop A", "--amount", "5", "--country", "DE"]
+    text = run(*common, "--ref", "B1", "--email", "blocked@example.com")
+    assert text.splitlines()[0] == 'DECLINE  (order B1, your "block" list)'
+    shipped = run(*common, "--ref", "B2", "--email", "other@example.com")
+    assert shipped.splitlines()[0] == "SHIP  (order B2, policy v0, line 8: ship)"
+
+
 def test_a_policy_error_names_its_position(run: Cli, tmp_path: Path) -> None:
     run("seller", "create", "Shop A")
     bad = tmp_path / "bad.txt"

@@ -22,7 +22,18 @@ from buyerguard.domain.policies import (
     evaluate,
     explain,
 )
-from buyerguard.domain.policies.vocabulary import FUNCTIONS, MESSAGES, VARIABLES
+from buyerguard.domain.policies.vocabulary import (
+    BOOL,
+    DOUBLE,
+    FUNCTIONS,
+    INT,
+    LIST_NAME,
+    MESSAGES,
+    REASON_CODE,
+    REGEX,
+    STRING,
+    VARIABLES,
+)
 from buyerguard.domain.reasons import REASON_CODES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policies.md"
@@ -134,6 +145,47 @@ def test_a_hash_inside_a_string_is_not_a_comment() -> None:
     assert policy.rules[0].condition == 'order.ship_to.postal_code == "#12"'
 
 
+@pytest.mark.parametrize(
+    ("source", "condition"),
+    [
+        (
+            r'review if order.ship_to.postal_code.endsWith(r"\")  # ends in a backslash',
+            r'order.ship_to.postal_code.endsWith(r"\")',
+        ),
+        (r"review if order.ship_to.region == R'\' # note", r"order.ship_to.region == R'\'"),
+        (r'review if order.ship_to.region == "\"#" # note', r'order.ship_to.region == "\"#"'),
+        (r'review if order.ship_to.region == "\\" # note', r'order.ship_to.region == "\\"'),
+    ],
+)
+def test_a_comment_follows_any_string(source: str, condition: str) -> None:
+    assert compile_policy(source).rules[0].condition == condition
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["# note\u2028more\nship", "# a\x85b\u2029c\nship"],
+)
+def test_only_a_line_feed_ends_a_comment(source: str) -> None:
+    assert [(r.line, r.action) for r in compile_policy(source).rules] == [(2, Action.SHIP)]
+
+
+def test_a_control_character_is_refused_where_it_stands() -> None:
+    with pytest.raises(PolicyError) as caught:
+        compile_policy("ship if risk < 0.5\n# page one\fpage two\nship")
+    assert (caught.value.line, caught.value.column) == (2, 11)
+
+
+def test_only_a_line_feed_ends_a_rule() -> None:
+    policy = compile_policy('review if order.ship_to.region == "a\u2028b"\r\nship\r\n')
+    assert [(r.line, r.action) for r in policy.rules] == [(1, Action.REVIEW), (2, Action.SHIP)]
+    facts = make_facts(order=make_order(region="a\u2028b"))
+    assert evaluate(policy, facts).action is Action.REVIEW
+    for source in ("review if risk > 0.5\rship", "review if risk > 0.5\x85ship"):
+        with pytest.raises(PolicyError) as caught:
+            compile_policy(source)
+        assert caught.value.line == 1
+
+
 def test_a_rule_records_what_its_condition_reads() -> None:
     (rule,) = compile_policy(
         'decline if sellers("extortion") >= 2 || mine("card_fraud") || mine("extortion")'
@@ -200,6 +252,12 @@ def test_an_empty_policy_ships_everything() -> None:
         ("review if order.amount == null", 1, 27, "null is not used"),
         ("review if [1, 2][0] == 1", 1, 11, "indexing"),
         ('review if in_list("")', 1, 19, "list name cannot be empty"),
+        ('review if order.currency.matches("(")', 1, 34, "not a valid regular expression"),
+        ('review if order.currency.matches("\\\\QEUR\\\\E")', 1, 34, "unrecognized escape"),
+        ("review if order.currency.matches(r'(?<=E)UR')", 1, 34, "look-around"),
+        ('review if order.currency.matches("a{2000}{2000}")', 1, 34, "too large"),
+        ('review if order.currency.matches("E" + "UR")', 1, 34, "regular expression in quotes"),
+        ("review if order.currency.matches(order.currency)", 1, 34, "regular expression in quotes"),
         ("review if risk in []", 1, 19, "empty list"),
         ('review if buyer == "x"', 1, 20, "cannot compare buyer with string"),
         ("review risk > 0.5", 1, 8, 'expected "if" after the action, not "risk"'),
@@ -321,6 +379,10 @@ def test_a_lenient_rule_before_a_strict_one_wins() -> None:
         ),
         ('in_list("vip") && !in_list("blocked")', make_facts(lists=frozenset({"vip"}))),
         ('order.ship_to.country in ["DZ", "MA", "TN"]', COD_REFUSER),
+        (
+            'order.ship_to.country < "M" && order.currency >= "EU" && "MA" > order.ship_to.country',
+            make_facts(),
+        ),
         ('order.amount * 2.0 > 200 && sellers("extortion") + 1 >= 14', CASE_STUDY),
         ("risk > 0.8 ? order_backed > 1 : false", CASE_STUDY),
         ('string(distinct_reporters) == "24" && int(risk * 100.0) == 87', CASE_STUDY),
@@ -344,10 +406,63 @@ def test_every_documented_name_has_a_value_at_screening(variable: Any) -> None:
     assert verdict.action is Action.REVIEW
 
 
+# A true condition per overload the vocabulary declares: a call the checker lets through but the
+# evaluating library cannot evaluate would be saved and then fail on every order.
+OVERLOADS = {
+    ("sellers", REASON_CODE): 'sellers("extortion") == 13',
+    ("mine", REASON_CODE): 'mine("frequent_returns")',
+    ("list", LIST_NAME): 'buyer in list("vip")',
+    ("in_list", LIST_NAME): 'in_list("vip")',
+    ("size", STRING): "size(order.ship_to.region) == 7",
+    ("size", "list"): 'size(["DZ", "MA"]) == 2 && size(list("vip")) == 1',
+    ("int", INT): "int(distinct_reporters) == 24",
+    ("int", DOUBLE): "int(2.7) == 2 && int(-2.7) == -2",
+    ("int", STRING): 'int("-12") == -12',
+    ("double", INT): "double(distinct_reporters) == 24.0",
+    ("double", DOUBLE): "double(risk) == 0.87",
+    ("double", STRING): 'double("2.5") == 2.5',
+    ("string", INT): 'string(distinct_reporters) == "24"',
+    ("string", DOUBLE): 'string(2.5) == "2.5"',
+    ("string", STRING): 'string(order.ship_to.region) == "München"',
+    ("string", BOOL): 'string(risk > 0.5) == "true" && string(false) == "false"',
+    ("startsWith", STRING): 'order.ship_to.region.startsWith("Mü")',
+    ("endsWith", STRING): 'order.ship_to.region.endsWith("chen")',
+    ("contains", STRING): 'order.ship_to.region.contains("ünc")',
+    ("matches", REGEX): 'order.ship_to.region.matches("^M.nchen$") && order.currency.matches("U")',
+}
+DECLARED = [
+    (function.name, option)
+    for function in FUNCTIONS
+    for parameter in function.parameters
+    for option in parameter.split("|")
+]
+
+
+def test_every_declared_overload_has_a_sample() -> None:
+    assert sorted(OVERLOADS) == sorted(DECLARED)
+
+
+@pytest.mark.parametrize("overload", DECLARED, ids="{0[0]}({0[1]})".format)
+def test_every_declared_overload_evaluates(overload: tuple[str, str]) -> None:
+    condition = OVERLOADS[overload]
+    assert f"{overload[0]}(" in condition
+    facts = replace(
+        CASE_STUDY,
+        lists=frozenset({"vip"}),
+        order=make_order(region="München"),
+    )
+    policy = compile_policy(f"review if {condition}")
+    assert policy.rules[0].condition == condition  # shown as written, whatever is evaluated
+    verdict = evaluate(policy, facts)
+    assert (verdict.action, verdict.errors) == (Action.REVIEW, ())
+    negated = evaluate(compile_policy(f"review if !({condition})"), facts)
+    assert (negated.action, negated.errors) == (Action.SHIP, ())
+
+
 def test_a_rule_that_fails_at_runtime_counts_as_not_matching() -> None:
     policy = compile_policy(
         "decline if distinct_reporters / clean_sellers > 2\n"
-        'review if order.ship_to.region.matches("[")\n'
+        "review if int(order.ship_to.region) > 0\n"
         "require_prepayment if risk > 0.5\n"
     )
     verdict = evaluate(policy, replace(CASE_STUDY, clean_sellers=0))
@@ -403,8 +518,33 @@ def test_unchecked_rules_cannot_crash_evaluation() -> None:
         ),
         pytest.param(
             make_facts(level="medium", logistics_risk=0.6, sellers={"remote_area": 4}),
+            Action.SHIP,
+            id="logistics-on-prepaid-ships",
+        ),
+        pytest.param(
+            replace(COD_REFUSER, level="medium", order=make_order()),
+            Action.SHIP,
+            id="medium-cod-refuser-prepaid",
+        ),
+        pytest.param(
+            make_facts(
+                level="medium",
+                logistics_risk=0.21,
+                sellers={"remote_area": 1},
+                order=make_order(payment_method="cod"),
+            ),
+            Action.REQUIRE_PREPAYMENT,
+            id="one-remote-area-report-on-cod",
+        ),
+        pytest.param(
+            make_facts(risk=0.15, level="medium", sellers={"unpaid_order": 1}),
             Action.REVIEW,
-            id="logistics-on-prepaid-is-reviewed",
+            id="some-misconduct-is-reviewed",
+        ),
+        pytest.param(
+            make_facts(risk=0.05, level="medium", logistics_risk=0.3, sellers={"unpaid_order": 1}),
+            Action.SHIP,
+            id="little-misconduct-with-logistics-ships",
         ),
         pytest.param(
             make_facts(
@@ -460,6 +600,51 @@ def test_a_prepayment_is_explained_by_the_logistics_facts() -> None:
         ("logistics_risk", {"logistics_risk": 0.2}),
         ("order.payment_method", {"order.payment_method": "cod"}),
     ]
+
+
+LOGISTICS_ONLY = make_facts(
+    risk=0.0026,
+    level="medium",
+    logistics_risk=0.2735,
+    sellers={"cod_refusal": 8},
+    distinct_reporters=8,
+)
+
+
+def test_a_level_made_by_logistics_is_explained_by_the_logistics_reports() -> None:
+    (rule,) = compile_policy('review if level == "medium"').rules
+    assert explain(rule, LOGISTICS_ONLY) == [
+        (
+            "risk",
+            "Risk is medium from logistics reports (0.27); misconduct risk is 0.00",
+            {"risk": 0.0026, "level": "medium", "logistics_risk": 0.2735},
+        ),
+        (
+            "cod_refusal",
+            "Refused cash-on-delivery parcel or customs duties: 8 other sellers",
+            {"sellers": 8, "mine": False},
+        ),
+    ]
+    misconduct = replace(LOGISTICS_ONLY, risk=0.15, sellers={"cod_refusal": 8, "extortion": 1})
+    assert [code for code, _, _ in explain(rule, misconduct)] == ["risk", "extortion"]
+
+
+def test_logistics_risk_is_explained_by_the_reports_behind_it() -> None:
+    facts = make_facts(
+        level="medium",
+        logistics_risk=0.24,
+        sellers={"remote_area": 2},
+        order=make_order(payment_method="cod"),
+    )
+    verdict = evaluate(default_policy(), facts)
+    assert verdict.action is Action.REQUIRE_PREPAYMENT
+    codes = [code for code, _, _ in explain(verdict.rule, facts)]
+    assert codes == ["cod_refusal", "remote_area", "logistics_risk", "order.payment_method"]
+
+
+def test_a_risk_just_under_a_threshold_is_not_shown_rounded_up_to_it() -> None:
+    (rule,) = compile_policy("review if risk > 0.0").rules
+    assert explain(rule, make_facts(risk=0.0999))[0][1] == "Risk is low (0.09)"
 
 
 def test_lists_and_fallbacks_are_explained() -> None:

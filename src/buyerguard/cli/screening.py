@@ -23,7 +23,7 @@ from buyerguard.cli.common import (
 )
 from buyerguard.config import Settings
 from buyerguard.domain.reputation import shown
-from buyerguard.domain.screening import Order
+from buyerguard.domain.screening import LoggedScreening, Order, overridden
 from buyerguard.services import lists, policies, screening
 from buyerguard.services.screening import Screened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -40,17 +40,25 @@ def decision_json(screened: Screened) -> dict[str, Any]:
         "risk": {"score": shown(screened.risk.score), "level": screened.risk.level},
         "policy_version": s.policy_version,
         "order_ref": s.order.ref,
+        "errors": list(s.errors),
     }
 
 
 def decision_text(screened: Screened) -> str:
     s = screened.screening
-    rule = (
-        "no rule (default: ship)" if s.rule_line is None else f"line {s.rule_line}: {s.rule_source}"
-    )
-    lines = [f"{s.action.code.upper()}  (order {s.order.ref}, policy v{s.policy_version}, {rule})"]
+    lines = [f"{s.action.code.upper()}  (order {s.order.ref}, {_decided_by(s)})"]
     lines += [f"  - {r.message}" for r in s.reasons]
+    lines += [f"  ! {error} (the rule counted as not matching)" for error in s.errors]
     return "\n".join(lines)
+
+
+def _decided_by(s: LoggedScreening) -> str:
+    override = overridden(s.facts.lists)
+    if override is not None:  # the seller's allow or block list, before any policy
+        return f'your "{override[1].evidence["list"]}" list'
+    if s.rule_line is None:
+        return f"policy v{s.policy_version}, no rule (default: ship)"
+    return f"policy v{s.policy_version}, line {s.rule_line}: {s.rule_source}"
 
 
 @click.command("screen")

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from buyerguard.domain.policies import Action, Policy
-from buyerguard.domain.screening import OUTCOME_BAD, OUTCOME_GOOD, LoggedScreening, decide
+from buyerguard.domain.screening import (
+    OUTCOME_BAD,
+    OUTCOME_GOOD,
+    LoggedScreening,
+    decide,
+    overridden,
+)
 
 
 @dataclass(frozen=True)
@@ -53,15 +59,11 @@ def backtest(draft: Policy, history: Sequence[LoggedScreening]) -> BacktestRepor
         if verdict.action is not logged.action
     )
     actions = Counter(verdict.action.code for verdict in verdicts)
-    flags = []
-    first = draft.rules[0] if draft.rules else None
-    everything = history and actions[Action.DECLINE.code] == len(history)
-    if everything or (
-        first is not None and first.condition is None and first.action is Action.DECLINE
-    ):
-        flags.append("declines_everything")
-    if history and not actions[Action.SHIP.code]:
-        flags.append("ships_nothing")
+    by_draft = [
+        verdict.action
+        for logged, verdict in zip(history, verdicts, strict=True)
+        if overridden(logged.facts.lists) is None
+    ]
     return BacktestReport(
         replayed=len(history),
         changed=sum(transitions.values()),
@@ -69,6 +71,22 @@ def backtest(draft: Policy, history: Sequence[LoggedScreening]) -> BacktestRepor
         actions=dict(actions),
         draft=_outcomes([(v.action, h.outcome) for v, h in zip(verdicts, history, strict=True)]),
         recorded=_outcomes([(h.action, h.outcome) for h in history]),
-        flags=tuple(flags),
+        flags=_flags(draft, by_draft),
         errors=sum(1 for v in verdicts if v.errors),
     )
+
+
+def _flags(draft: Policy, by_draft: Sequence[Action]) -> tuple[str, ...]:
+    """Whether the draft declines every order, or ships none. Known from its first rule when that
+    one applies to every order (even with no history), and measured on `by_draft`: its actions on
+    the replayed orders the seller's allow and block lists did not decide, as they override any
+    draft."""
+    first = draft.rules[0] if draft.rules and draft.rules[0].applies_to_every_order else None
+    flags = []
+    if (first and first.action is Action.DECLINE) or (
+        by_draft and all(action is Action.DECLINE for action in by_draft)
+    ):
+        flags.append("declines_everything")
+    if (first and first.action is not Action.SHIP) or (by_draft and Action.SHIP not in by_draft):
+        flags.append("ships_nothing")
+    return tuple(flags)

@@ -160,7 +160,11 @@ OUTCOME_GOOD = "good"  # the order completed without a problem
 
 @dataclass(frozen=True)
 class LoggedScreening:
-    """A decision from the log, with what is known since about how the order went."""
+    """A decision from the log, with what is known since about how the order went.
+
+    `errors` are the rules that could not be evaluated on these facts (they counted as not
+    matching), as "line N: what went wrong".
+    """
 
     id: int
     buyer_id: int
@@ -175,6 +179,7 @@ class LoggedScreening:
     reasons: tuple[DecisionReason, ...]
     created_at: datetime
     outcome: str | None = None
+    errors: tuple[str, ...] = ()
 
 
 def facts_to_json(facts: Facts) -> dict[str, Any]:

@@ -33,7 +33,10 @@ class Screened:
 
     screening: LoggedScreening
     risk: Risk
-    errors: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.screening.errors
 
 
 def _screen(
@@ -67,6 +70,7 @@ def _screen(
         facts=facts,
         reasons=verdict.reasons,
         created_at=now,
+        errors=verdict.errors,
     )
     if not known:
         _record_order(uow, order.ref, own, seller_id=seller_id, buyer_id=buyer_id, now=now)
@@ -75,7 +79,7 @@ def _screen(
     record_alert(
         uow, seller_id=seller_id, kind="screening.decided", payload=_alert(logged), now=now
     )
-    return Screened(logged, risk, verdict.errors)
+    return Screened(logged, risk)
 
 
 def _order_buyer(uow: UnitOfWork, seller_id: int, ref: str, named: int) -> tuple[int, bool]:

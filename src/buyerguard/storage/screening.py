@@ -28,6 +28,9 @@ from buyerguard.storage import tables as t
 from buyerguard.storage.prepared import Prepared
 
 MISCONDUCT = [r.code for r in REASONS if r.misconduct]
+# A tag its seller (or a later event) retracted, or moderation removed, is no outcome; one that
+# expired since still tells how the order went.
+OUTCOME_TAGS = [TagStatus.ACTIVE.value, TagStatus.EXPIRED.value]
 SCREENINGS = cast(Table, t.ScreeningRow.__table__)
 INSERT_SCREENING = Prepared(
     insert(SCREENINGS).returning(SCREENINGS.c.id),
@@ -171,6 +174,7 @@ def _screening(row: t.ScreeningRow, outcome: str | None = None) -> LoggedScreeni
         reasons=tuple(DecisionReason(**r) for r in json.loads(row.reasons)),
         created_at=row.created_at,
         outcome=outcome,
+        errors=tuple(json.loads(row.errors)) if row.errors else (),
     )
 
 
@@ -198,6 +202,7 @@ class SqlScreeningRepository:
             "risk_level": screening.risk_level,
             "facts": facts_json,
             "reasons": json.dumps([r.__dict__ for r in screening.reasons], default=str),
+            "errors": json.dumps(screening.errors) if screening.errors else None,
             "created_at": screening.created_at,
         }
         (row,) = INSERT_SCREENING.rows(self.session, values)
@@ -241,7 +246,7 @@ class SqlScreeningRepository:
             tag.seller_id == s.seller_id,
             tag.buyer_id == s.buyer_id,
             tag.reason.in_(MISCONDUCT),
-            tag.status != TagStatus.REMOVED.value,
+            tag.status.in_(OUTCOME_TAGS),
             or_(tag.order_ref == s.order_ref, tag.created_at >= s.created_at),
         )
         good = exists().where(

@@ -238,4 +238,5 @@ class ScreeningRow(Base):
     risk_level: Mapped[str] = mapped_column(String(16))
     facts: Mapped[str] = mapped_column(Text)  # JSON of the policy facts, for backtests and audits
     reasons: Mapped[str] = mapped_column(Text)  # JSON list of {code, message, evidence}
+    errors: Mapped[str | None] = mapped_column(Text)  # JSON list of rule errors; NULL when none
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -92,6 +92,20 @@ def test_default_policy_declines_prepays_and_ships_with_reasons(
     assert shipped["reasons"]
 
 
+@pytest.mark.parametrize("reason", ["cod_refusal", "remote_area"])
+def test_default_policy_asks_logistics_buyers_to_prepay_and_ships_prepaid_orders(
+    client: TestClient,
+    new_seller: Callable[..., dict[str, str]],
+    seller: dict[str, str],
+    reason: str,
+) -> None:
+    buyer = {"email": f"{reason}@example.com"}
+    flag(client, new_seller, buyer, reason, 1)
+    cod = screen(client, seller, buyer, ref="COD", payment_method="cod")
+    assert (cod["risk"]["level"], cod["decision"]) == ("medium", "require_prepayment")
+    assert screen(client, seller, buyer, ref="PRE")["decision"] == "ship"
+
+
 def test_a_screening_records_the_order_so_a_later_tag_is_order_backed(
     client: TestClient, seller: dict[str, str]
 ) -> None:
@@ -285,6 +299,23 @@ def test_decision_log_lists_filters_and_shows_inputs(
     assert client.get("/v1/screenings?since=2026-01-01T00:00:00", headers=seller).status_code == 422
 
 
+def test_rule_errors_are_recorded_with_the_decision(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    source = "decline if distinct_reporters / clean_sellers > 0\nship"
+    assert client.put("/v1/policy", json={"source": source}, headers=seller).status_code == 200
+    decided = screen(client, seller, CLEAN, ref="E1")
+    assert decided["errors"] == ["line 1: division by zero in CEL expression"]
+    one = client.get(f"/v1/screenings/{decided['screening_id']}", headers=seller).json()
+    (listed,) = client.get("/v1/screenings", headers=seller).json()["screenings"]
+    assert one["errors"] == listed["errors"] == decided["errors"]
+    client.put("/v1/policy", json={"source": "ship"}, headers=seller)
+    clean = screen(client, seller, CLEAN, ref="E2")
+    assert (
+        client.get(f"/v1/screenings/{clean['screening_id']}", headers=seller).json()["errors"] == []
+    )
+
+
 def test_backtest_shows_what_a_draft_would_change(
     client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
 ) -> None:
@@ -306,6 +337,26 @@ def test_backtest_shows_what_a_draft_would_change(
     assert "declines_everything" in everything["flags"]
     assert everything["draft"]["good_declined"] == 1
     assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
+
+
+def test_backtest_outcomes_ignore_retracted_tags(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    screen(client, seller, CLEAN, ref="A1")
+    tag = client.post(
+        "/v1/tags",
+        json={"buyer": CLEAN, "reason": "non_payment", "order_ref": "A1"},
+        headers=seller,
+    ).json()
+    assert client.delete(f"/v1/tags/{tag['id']}", headers=seller).status_code == 204
+    client.post("/v1/orders/completed", json={"buyer": CLEAN, "order_ref": "A1"}, headers=seller)
+    report = client.post("/v1/policy/backtest", json={"source": "ship"}, headers=seller).json()
+    assert report["recorded"] == {
+        "bad_stopped": 0,
+        "bad_shipped": 0,
+        "good_declined": 0,
+        "good_shipped": 1,
+    }
 
 
 def test_batch_screens_each_line_and_reports_bad_ones(

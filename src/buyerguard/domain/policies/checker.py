@@ -14,6 +14,7 @@ from celpy.celparser import CELParseError, CELParser
 from lark import Token, Tree
 
 from buyerguard.domain.policies import vocabulary as v
+from buyerguard.domain.policies.patterns import regex_problem
 from buyerguard.domain.reasons import REASON_CODES
 
 
@@ -28,11 +29,13 @@ class ConditionError(Exception):
 
 @dataclass(frozen=True)
 class References:
-    """What a condition reads, so a decision can be explained with the facts behind it."""
+    """What a condition reads, so a decision can be explained with the facts behind it, and the
+    condition as evaluated: with the calls of `Function.replaced` renamed."""
 
     names: frozenset[str] = frozenset()
     reasons: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
+    expression: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class _Value:
     column: int
     name: str = ""  # the variable it was read from, so literals compared with it can be checked
     literals: tuple[tuple[str, int], ...] | None = None  # string literals with their columns
+    source: str = ""  # a literal as written, quotes and escapes included
 
 
 @dataclass
@@ -48,6 +52,7 @@ class _Found:
     names: set[str] = field(default_factory=set)
     reasons: list[str] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
+    renamed: list[tuple[int, int, str]] = field(default_factory=list)  # offset, length, new name
 
 
 # Grammar levels that, with a single child, only pass their child through.
@@ -103,7 +108,14 @@ def check_condition(text: str) -> References:
         frozenset(found.names),
         tuple(dict.fromkeys(found.reasons)),
         tuple(dict.fromkeys(found.lists)),
+        _renamed(text, found.renamed),
     )
+
+
+def _renamed(text: str, renamed: list[tuple[int, int, str]]) -> str:
+    for offset, length, name in sorted(renamed, reverse=True):
+        text = text[:offset] + name + text[offset + length :]
+    return text
 
 
 def _column(node: Tree[Token] | Token) -> int:
@@ -128,6 +140,9 @@ def _token(node: Tree[Token], index: int) -> Token:
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=1)
     return f'; did you mean "{close[0]}"?' if close else ""
+
+
+_EXAMPLES = {v.REASON_CODE: "extortion", v.LIST_NAME: "vip", v.REGEX: "^75"}
 
 
 def _string_literal(token: Token) -> str:
@@ -205,11 +220,13 @@ class _Checker:
             )
         for named, other in ((left, right), (right, left)):
             variable = v.VARIABLES_BY_NAME.get(named.name)
-            if variable and variable.values and operator in _ORDERED:
+            if operator in _EQUALITY:
+                # Only equality needs a value the name can hold: "M" orders country codes fine.
+                self._check_literals(named, other.literals)
+            elif variable and variable.values:
                 raise ConditionError(
                     named.column, f"{named.name} has no order; compare it with == or !="
                 )
-            self._check_literals(named, other.literals)
 
     def _membership(self, left: _Value, right: _Value) -> None:
         if not right.type.startswith("list("):
@@ -292,7 +309,11 @@ class _Checker:
         function = v.FUNCTIONS_BY_NAME.get(str(token))
         if function is None:
             raise ConditionError(_column(token), self._unknown_function(str(token)))
-        self._arguments(function, token, rest)
+        arguments = self._arguments(function, token, rest)
+        replacement = dict(function.replaced).get(arguments[0].type) if arguments else None
+        if replacement is not None:
+            # A condition is one line, so its columns are offsets into its text.
+            self.found.renamed.append((_column(token) - 1, len(token), replacement))
         return _Value(function.result, _column(token))
 
     def _method(self, node: Tree[Token]) -> _Value:
@@ -320,7 +341,7 @@ class _Checker:
 
     def _arguments(
         self, function: v.Function, token: Token, rest: list[Tree[Token] | Token]
-    ) -> None:
+    ) -> list[_Value]:
         arguments = _subtree(rest[0]).children if rest else []
         if len(arguments) != len(function.parameters):
             count = len(function.parameters)
@@ -329,24 +350,31 @@ class _Checker:
                 f"{function.name}() takes {count} argument{'s' * (count != 1)}, "
                 f"not {len(arguments)}",
             )
+        values = []
         for parameter, argument in zip(function.parameters, arguments, strict=True):
             value = self.check(argument)
-            if parameter in (v.REASON_CODE, v.LIST_NAME):
+            if parameter in v.QUOTED:
                 self._quoted_argument(function, parameter, value)
             elif not v.accepts(parameter, value.type):
                 raise ConditionError(
                     value.column, f"{function.name}() takes {parameter}, not {value.type}"
                 )
+            values.append(value)
+        return values
 
     def _quoted_argument(self, function: v.Function, parameter: str, value: _Value) -> None:
-        if value.type != v.STRING or value.literals is None or len(value.literals) != 1:
+        if value.type != v.STRING or value.literals is None or not value.source:
             raise ConditionError(
                 value.column,
-                f'{function.name}() takes a {parameter} in quotes, such as {function.name}("'
-                f'{"extortion" if parameter == v.REASON_CODE else "vip"}")',
+                f"{function.name}() takes a {parameter} in quotes, such as "
+                f'{function.name}("{_EXAMPLES[parameter]}")',
             )
         text, column = value.literals[0]
-        if parameter == v.LIST_NAME:
+        if parameter == v.REGEX:
+            problem = regex_problem(value.source)
+            if problem is not None:
+                raise ConditionError(column, f"not a valid regular expression: {problem}")
+        elif parameter == v.LIST_NAME:
             if not text:
                 raise ConditionError(column, "a list name cannot be empty")
             self.found.lists.append(text)
@@ -366,7 +394,8 @@ class _Checker:
         type_ = _LITERAL_TYPES[token.type]
         if type_ != v.STRING:
             return _Value(type_, _column(token))
-        return _Value(type_, _column(token), literals=((_string_literal(token), _column(token)),))
+        literals = ((_string_literal(token), _column(token)),)
+        return _Value(type_, _column(token), literals=literals, source=str(token))
 
     def _list(self, node: Tree[Token]) -> _Value:
         elements = _subtree(node.children[0]).children if node.children else []

@@ -10,8 +10,9 @@ import cel
 
 from buyerguard.domain.policies.facts import Facts
 from buyerguard.domain.policies.rules import Action, Policy, Rule
-from buyerguard.domain.policies.vocabulary import BUYER_TOKEN
+from buyerguard.domain.policies.vocabulary import BUYER_TOKEN, RUNTIME_FUNCTIONS
 from buyerguard.domain.reasons import REASONS, REASONS_BY_CODE
+from buyerguard.domain.reputation import MEDIUM_RISK, shown
 
 _ON_LIST = [BUYER_TOKEN]
 _OFF_LIST: list[str] = []
@@ -83,6 +84,7 @@ def _variables(facts: Facts) -> dict[str, Any]:
 def _functions(facts: Facts) -> dict[str, Callable[[str], Any]]:
     sellers, mine, lists = facts.sellers, facts.mine, facts.lists
     return {
+        **RUNTIME_FUNCTIONS,
         "sellers": lambda code: int(sellers.get(code, 0)),
         "mine": lambda code: code in mine,
         "list": lambda name: _ON_LIST if name in lists else _OFF_LIST,
@@ -102,16 +104,14 @@ def explain(rule: Rule | None, facts: Facts) -> Explanation:
         return [("unconditional_rule", f"Line {rule.line} applies to every order", {})]
     entries: Explanation = []
     reasons = list(rule.reasons)
+    # Logistics reports alone can make the level "medium"; then they are what the rule read.
+    level_from_logistics = "level" in rule.names and _logistics_made_level(facts)
     if rule.names & {"risk", "level"}:
-        entries.append(
-            (
-                "risk",
-                f"Risk is {facts.level} ({facts.risk:.2f})",
-                {"risk": facts.risk, "level": facts.level},
-            )
-        )
+        entries.append(_risk_entry(facts, level_from_logistics))
         # The misconduct the community reported is what makes the risk; show it with the risk.
         reasons += [r.code for r in REASONS if r.misconduct and _reported(r.code, facts)]
+    if level_from_logistics or "logistics_risk" in rule.names:
+        reasons += [r.code for r in REASONS if not r.misconduct and _reported(r.code, facts)]
     entries += [_reason_entry(code, facts) for code in dict.fromkeys(reasons)]
     entries += [
         ("list", f'The buyer is on your list "{name}"', {"list": name})
@@ -124,6 +124,22 @@ def explain(rule: Rule | None, facts: Facts) -> Explanation:
         for name in sorted(rule.names - {"risk", "level"})
     ]
     return entries
+
+
+def _logistics_made_level(facts: Facts) -> bool:
+    return facts.level == "medium" and facts.risk < MEDIUM_RISK
+
+
+def _risk_entry(facts: Facts, level_from_logistics: bool) -> tuple[str, str, dict[str, Any]]:
+    risk = f"{shown(facts.risk, 2):.2f}"
+    if not level_from_logistics:
+        return "risk", f"Risk is {facts.level} ({risk})", {"risk": facts.risk, "level": facts.level}
+    logistics = f"{shown(facts.logistics_risk, 2):.2f}"
+    return (
+        "risk",
+        f"Risk is {facts.level} from logistics reports ({logistics}); misconduct risk is {risk}",
+        {"risk": facts.risk, "level": facts.level, "logistics_risk": facts.logistics_risk},
+    )
 
 
 def _reported(code: str, facts: Facts) -> bool:

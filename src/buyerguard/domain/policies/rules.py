@@ -11,7 +11,9 @@ from enum import IntEnum
 import cel
 
 from buyerguard.domain.errors import InvalidInputError
-from buyerguard.domain.policies.checker import ConditionError, check_condition
+from buyerguard.domain.policies.checker import ConditionError, References, check_condition
+from buyerguard.domain.policies.vocabulary import RUNTIME_FUNCTIONS
+from buyerguard.domain.reputation import MEDIUM_RISK
 from buyerguard.domain.text import unstorable
 
 # Bounds on what a seller can make every screening pay for: each rule costs about a microsecond.
@@ -69,6 +71,8 @@ class Rule:
     """One line of a policy; `condition` None means the rule applies to every order.
 
     `names`, `reasons` and `lists` are what the condition reads, so a decision can be explained.
+    `expression` is the condition as evaluated when the checker rewrote it (None: as written).
+    `always_true` marks a condition that reads no fact and holds, such as `true`.
     """
 
     line: int
@@ -77,6 +81,12 @@ class Rule:
     names: frozenset[str] = frozenset()
     reasons: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
+    expression: str | None = field(default=None, compare=False)
+    always_true: bool = field(default=False, compare=False)
+
+    @property
+    def applies_to_every_order(self) -> bool:
+        return self.condition is None or self.always_true
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,8 @@ class Policy:
     def __post_init__(self) -> None:
         # Compiled here so that any Policy, however built, has one program per rule.
         programs = tuple(
-            None if rule.condition is None else cel.compile(rule.condition) for rule in self.rules
+            None if rule.condition is None else cel.compile(rule.expression or rule.condition)
+            for rule in self.rules
         )
         object.__setattr__(self, "programs", programs)
 
@@ -99,7 +110,10 @@ def compile_policy(source: str) -> Policy:
     """Check every rule of `source` and compile it; raise PolicyError at the first mistake."""
     _check_source(source)
     rules: list[Rule] = []
-    for number, text in enumerate(source.splitlines(), start=1):
+    # Only a line feed ends a rule: str.splitlines() also breaks at form feeds and U+2028, which
+    # may sit in a comment or a string.
+    for number, line in enumerate(source.split("\n"), start=1):
+        text = line.removesuffix("\r")
         rule = _rule(number, _without_comment(text))
         if rule is None:
             continue
@@ -116,8 +130,8 @@ def compile_policy(source: str) -> Policy:
 
 
 def _check_source(source: str) -> None:
-    """A policy is stored as written: of a bounded size, and with no character text may not hold
-    (form feed and the like among them, though `splitlines` reads them as line breaks)."""
+    """A policy is stored as written: of a bounded size, and with no character text may not
+    hold."""
     if len(source) > MAX_SOURCE_LENGTH:
         line, column = _position(source, MAX_SOURCE_LENGTH)
         raise PolicyError(line, column, f"a policy has at most {MAX_SOURCE_LENGTH:,} characters")
@@ -129,9 +143,8 @@ def _check_source(source: str) -> None:
 
 def _position(source: str, offset: int) -> tuple[int, int]:
     """The line and column of `source[offset]`, lines counted as `compile_policy` counts them."""
-    before = source[:offset].splitlines(keepends=True)
-    partial = before.pop() if before and before[-1].splitlines() == [before[-1]] else ""
-    return len(before) + 1, len(partial) + 1
+    line_start = source.rfind("\n", 0, offset) + 1
+    return source.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 _ACTION = re.compile(r"\s*(\S+)\s*")
@@ -175,7 +188,27 @@ def _conditional_rule(number: int, action: Action, condition: str, start: int) -
         references = check_condition(condition)
     except ConditionError as error:
         raise PolicyError(number, start + error.column, error.message) from None
-    return Rule(number, action, condition, references.names, references.reasons, references.lists)
+    return Rule(
+        number,
+        action,
+        condition,
+        references.names,
+        references.reasons,
+        references.lists,
+        references.expression,
+        _always_true(references),
+    )
+
+
+def _always_true(references: References) -> bool:
+    if references.names or references.reasons or references.lists:
+        return False
+    # Reading no fact, the condition has one value for every order: find it once.
+    try:
+        result = cel.compile(references.expression).execute(cel.Context({}, RUNTIME_FUNCTIONS))
+    except Exception:  # fails on every order, so it never holds
+        return False
+    return result is True
 
 
 _SYNTAX_ERROR = re.compile(r"<input>:\d+:(\d+): (?:Syntax error: )?([^\n]*)")
@@ -196,12 +229,16 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip())
 
 
+# The prefix of a raw string (bytes may be raw too), not the end of a name such as `ur`.
+_RAW_PREFIX = re.compile(r"(?<![A-Za-z0-9_])[bB]?[rR]\Z")
+
+
 def _without_comment(text: str) -> str:
     """Cut a trailing `# comment`, leaving a `#` inside a quoted string alone."""
-    quote = ""
+    quote, raw = "", False
     index = 0
     while index < len(text):
-        if quote and text[index] == "\\":
+        if quote and not raw and text[index] == "\\":
             index += 2
         elif quote and text.startswith(quote, index):
             index, quote = index + len(quote), ""
@@ -211,6 +248,8 @@ def _without_comment(text: str) -> str:
                 if text[index : index + 3] in ('"""', "'''")
                 else text[index]
             )
+            # In a raw string a backslash escapes nothing: r"\" is one backslash, closed.
+            raw = _RAW_PREFIX.search(text, 0, index) is not None
             index += len(quote)
         elif not quote and text[index] == "#":
             return text[:index]
@@ -219,15 +258,17 @@ def _without_comment(text: str) -> str:
     return text
 
 
+# Logistics reasons can make a buyer "medium" too, but only misconduct is for a person to review:
+# a shipping risk is answered by prepayment, and a prepaid order ships.
 DEFAULT_POLICY_SOURCE = (
     "# The policy of a seller who has not written one.\n"
     "# Strong evidence of misconduct (risk counts misconduct only): refuse the order.\n"
     'decline if level == "high"\n'
-    "# A buyer known for refusing cash-on-delivery parcels pays first; logistics never declines.\n"
+    "# Refused cash-on-delivery parcels or a shipping risk: pay first. Logistics never declines.\n"
     'require_prepayment if order.payment_method == "cod" && (sellers("cod_refusal") >= 1'
-    ' || mine("cod_refusal") || logistics_risk >= 0.5)\n'
-    "# Some evidence, not conclusive: a person looks at the order.\n"
-    'review if level == "medium"\n'
+    f' || mine("cod_refusal") || logistics_risk >= {MEDIUM_RISK})\n'
+    "# Some evidence of misconduct, not conclusive: a person looks at the order.\n"
+    f"review if risk >= {MEDIUM_RISK}\n"
     "ship\n"
 )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from buyerguard.domain.errors import InvalidInputError
 
@@ -27,6 +29,8 @@ BUYER_TOKEN = "buyer"
 # saved rather than silently never matching at screening time.
 REASON_CODE = "reason code"
 LIST_NAME = "list name"
+REGEX = "regular expression"
+QUOTED = (REASON_CODE, LIST_NAME, REGEX)
 
 
 def list_of(element: str) -> str:
@@ -109,8 +113,11 @@ VARIABLES_BY_NAME: dict[str, Variable] = {variable.name: variable for variable i
 class Function:
     """A function a condition can call.
 
-    Each parameter is a type, several types joined by `|`, `list` for any list, or one of
-    REASON_CODE and LIST_NAME (a quoted literal). A method is called on a string: `s.name(arg)`.
+    Each parameter is a type, several types joined by `|`, `list` for any list, or one of QUOTED
+    (a quoted literal). A method is called on a string: `s.name(arg)`.
+
+    `replaced` pairs an argument type with a function of RUNTIME_FUNCTIONS: a call on an argument of
+    that type is evaluated by that function, where the evaluating library's own is wrong or missing.
     """
 
     name: str
@@ -118,6 +125,7 @@ class Function:
     result: str
     meaning: str
     method: bool = False
+    replaced: tuple[tuple[str, str], ...] = ()
 
     @property
     def signature(self) -> str:
@@ -142,18 +150,42 @@ FUNCTIONS: tuple[Function, ...] = (
         'your named list, only in `buyer in list("name")`',
     ),
     Function("in_list", (LIST_NAME,), BOOL, "whether the buyer is on your named list"),
-    Function("size", (f"{STRING}|list",), INT, "length of a string or a list"),
+    Function(
+        "size",
+        (f"{STRING}|list",),
+        INT,
+        "length of a string (in characters) or a list",
+        replaced=((STRING, "characters"),),
+    ),
     Function("int", (f"{INT}|{DOUBLE}|{STRING}",), INT, "conversion to int (truncates)"),
     Function("double", (f"{INT}|{DOUBLE}|{STRING}",), DOUBLE, "conversion to double"),
-    Function("string", (f"{INT}|{DOUBLE}|{STRING}|{BOOL}",), STRING, "conversion to string"),
+    Function(
+        "string",
+        (f"{INT}|{DOUBLE}|{STRING}|{BOOL}",),
+        STRING,
+        "conversion to string",
+        replaced=((BOOL, "bool_to_string"),),
+    ),
     Function("startsWith", (STRING,), BOOL, "whether the string starts with the argument", True),
     Function("endsWith", (STRING,), BOOL, "whether the string ends with the argument", True),
     Function("contains", (STRING,), BOOL, "whether the string contains the argument", True),
-    Function("matches", (STRING,), BOOL, "whether the string matches a regular expression", True),
+    Function("matches", (REGEX,), BOOL, "whether a regular expression matches in the string", True),
 )
 
 FUNCTIONS_BY_NAME: dict[str, Function] = {f.name: f for f in FUNCTIONS if not f.method}
 METHODS_BY_NAME: dict[str, Function] = {f.name: f for f in FUNCTIONS if f.method}
+
+
+def _bool_to_string(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# The evaluating library counts a string's size in UTF-8 bytes, where CEL counts code points, and
+# has no string() of a bool. A condition cannot name these: only `Function.replaced` calls them.
+RUNTIME_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "characters": len,
+    "bool_to_string": _bool_to_string,
+}
 
 
 def accepts(parameter: str, type_: str) -> bool:

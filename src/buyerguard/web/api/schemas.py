@@ -358,6 +358,7 @@ class ScreeningLogOut(BaseModel):
     policy_version: int
     order: OrderIn
     created_at: datetime
+    errors: list[str] = Field(default_factory=list, description="Rules that failed to evaluate.")
 
     @classmethod
     def of(cls, s: LoggedScreening) -> ScreeningLogOut:
@@ -381,4 +382,5 @@ class ScreeningLogOut(BaseModel):
                 ),
             ),
             created_at=s.created_at,
+            errors=list(s.errors),
         )

@@ -1,0 +1,80 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from buyerguard.domain.backtest import backtest
+from buyerguard.domain.policies import NEVER_TAGGED_DAYS, Action, Facts, compile_policy
+from buyerguard.domain.screening import ALLOW_LIST, LoggedScreening, Order
+
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def logged(ref: str, *, lists: frozenset[str] = frozenset()) -> LoggedScreening:
+    order = Order(ref, 50.0, "EUR", "prepaid", "DE")
+    facts = Facts(
+        risk=0.02,
+        level="low",
+        logistics_risk=0.0,
+        sellers={},
+        mine=frozenset(),
+        distinct_reporters=0,
+        clean_sellers=1,
+        order_backed=0,
+        days_since_last_tag=NEVER_TAGGED_DAYS,
+        order=order.facts(),
+        lists=lists,
+    )
+    return LoggedScreening(
+        id=1,
+        buyer_id=1,
+        order=order,
+        action=Action.SHIP,
+        rule_line=None,
+        rule_source=None,
+        policy_version=0,
+        risk_score=0.02,
+        risk_level="low",
+        facts=facts,
+        reasons=(),
+        created_at=NOW,
+    )
+
+
+EVERYTHING = ("declines_everything", "ships_nothing")
+ORDINARY = [logged("A"), logged("B")]
+WITH_ALLOWED = [logged("VIP", lists=frozenset({ALLOW_LIST})), logged("B")]
+
+
+@pytest.mark.parametrize(
+    ("source", "history", "flags"),
+    [
+        # Known from the first rule, with or without history.
+        ("decline", [], EVERYTHING),
+        ("# refuse all\ndecline", [], EVERYTHING),
+        ("decline if true", [], EVERYTHING),
+        ("decline if 1 < 2 && !false\nship", [], EVERYTHING),
+        ("review if true", [], ("ships_nothing",)),
+        ("decline if true", WITH_ALLOWED, EVERYTHING),
+        # Measured on the orders the draft decided; an allow-listed buyer ships whatever it says.
+        ("decline if risk >= 0.0", ORDINARY, EVERYTHING),
+        ("decline if risk >= 0.0", WITH_ALLOWED, EVERYTHING),
+        ("review if risk >= 0.0", WITH_ALLOWED, ("ships_nothing",)),
+        (
+            'decline if order.ship_to.country == "DE"',
+            [logged("VIP", lists=frozenset({ALLOW_LIST}))],
+            (),
+        ),
+        # Neither.
+        ("decline if risk >= 0.0", [], ()),
+        ("decline if false", [], ()),
+        ("decline if 1 / 0 == 0", [], ()),
+        ("ship if risk > 0.5\ndecline", ORDINARY, EVERYTHING),
+        ("ship if risk < 0.5\ndecline", ORDINARY, ()),
+        ("ship", ORDINARY, ()),
+        ("", ORDINARY, ()),
+    ],
+)
+def test_flags_say_what_the_draft_does_to_every_order(
+    source: str, history: list[LoggedScreening], flags: tuple[str, ...]
+) -> None:
+    assert backtest(compile_policy(source), history).flags == flags
