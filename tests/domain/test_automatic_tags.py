@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from buyerguard.domain.automatic_tags import keeps_order_ref, plan_pair
+from buyerguard.domain.automatic_tags import (
+    PairPlan,
+    WantedTag,
+    diff_tags,
+    keeps_order_ref,
+    plan_pair,
+)
 from buyerguard.domain.events import Event, EventRules
+from buyerguard.domain.reasons import get_reason
+from buyerguard.domain.tags import Confirmation, Tag, TagSource, TagStatus
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 RULES = EventRules()
@@ -127,3 +135,65 @@ def test_a_retracted_frequent_returns_comes_back_with_the_next_return():
     history["E"] = [delivered("E", days_ago=20), event(1, "refund.requested", "E", days_ago=10)]
     plan = plan_pair(1, 2, orders, history, RULES, retracted=retracted, now=NOW)
     assert plan.wanted["frequent_returns"].order_ref == "E"
+
+
+def held(
+    reason: str,
+    source: TagSource,
+    *,
+    order_ref: str | None = None,
+    confirmed_order_ref: str | None = None,
+) -> Tag:
+    created = NOW - timedelta(days=9)
+    expires = created + get_reason(reason).expires_after
+    return Tag(
+        7,
+        1,
+        2,
+        reason,
+        "",
+        order_ref,
+        source,
+        TagStatus.ACTIVE,
+        False,
+        created,
+        expires,
+        confirmed_order_ref=confirmed_order_ref,
+    )
+
+
+def wanting(reason: str, ref: str, *, days_ago: float) -> PairPlan:
+    at = NOW - timedelta(days=days_ago)
+    return PairPlan(1, 2, wanted={reason: WantedTag(reason, ref, at, "automatic")})
+
+
+def test_a_wanted_reason_the_seller_holds_confirms_its_tag_and_is_not_tagged_again():
+    mine = held("card_fraud", TagSource.MANUAL)
+    diff = diff_tags(wanting("card_fraud", "A", days_ago=2), [mine], now=NOW)
+    at = NOW - timedelta(days=2)
+    expected = Confirmation(7, "A", at, at + get_reason("card_fraud").expires_after)
+    assert (diff.create, diff.withdraw, diff.confirm) == ([], [], [expected])
+
+
+def test_a_confirmation_is_kept_on_its_order_moved_with_the_fact_and_taken_back_without_it():
+    mine = held("card_fraud", TagSource.IMPORT, confirmed_order_ref="A")
+    assert diff_tags(wanting("card_fraud", "A", days_ago=1), [mine], now=NOW).confirm == []
+    (moved,) = diff_tags(wanting("card_fraud", "B", days_ago=1), [mine], now=NOW).confirm
+    assert moved.order_ref == "B"
+    (dropped,) = diff_tags(PairPlan(1, 2), [mine], now=NOW).confirm
+    assert dropped == Confirmation(7, None, None, mine.expires_at)
+
+
+def test_a_fact_past_its_expiry_confirms_nothing_and_ends_an_older_confirmation():
+    long_ago = (get_reason("card_fraud").expires_after + timedelta(days=1)).days
+    stale = wanting("card_fraud", "B", days_ago=long_ago)
+    assert diff_tags(stale, [held("card_fraud", TagSource.MANUAL)], now=NOW).confirm == []
+    mine = held("card_fraud", TagSource.MANUAL, confirmed_order_ref="A")
+    assert diff_tags(stale, [mine], now=NOW).confirm[0].order_ref is None
+
+
+def test_the_rules_withdraw_only_their_own_tags():
+    automatic = held("cod_refusal", TagSource.EVENT, order_ref="A")
+    mine = held("extortion", TagSource.MANUAL)
+    diff = diff_tags(PairPlan(1, 2), [automatic, mine], now=NOW)
+    assert (diff.create, diff.withdraw, diff.confirm) == ([], [automatic], [])

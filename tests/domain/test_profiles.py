@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from buyerguard.domain.profiles import TagFacts, build_profile, summarise
+from buyerguard.domain.profiles import TagFacts, build_profile, summarise, tag_facts
 from buyerguard.domain.tags import Tag, TagSource, TagStatus
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def facts(seller: int, reason: str, days_ago: int = 1) -> TagFacts:
-    return TagFacts(seller, reason, False, TagSource.MANUAL, NOW - timedelta(days=days_ago))
+    return TagFacts(seller, reason, False, False, NOW - timedelta(days=days_ago))
 
 
 def test_a_seller_counts_once_per_reason_and_once_as_reporter() -> None:
@@ -41,3 +41,25 @@ def test_viewer_sees_own_tags_and_community_counts_without_itself() -> None:
     lines = {line.reason: (line.sellers, line.mine) for line in profile.reasons}
     assert lines == {"extortion": (1, True), "other": (1, False)}
     assert profile.distinct_reporters == 3
+
+
+def test_a_confirmed_tag_counts_as_the_automatic_tag_of_its_fact() -> None:
+    fact_at, told_at = NOW - timedelta(days=2), NOW - timedelta(days=5)
+
+    def stored(source: TagSource, at: datetime, confirmed_at: datetime | None) -> TagFacts:
+        backed = source is TagSource.EVENT
+        return tag_facts(
+            1,
+            "card_fraud",
+            order_backed=backed,
+            source=source,
+            created_at=at,
+            confirmed_at=confirmed_at,
+        )
+
+    automatic = stored(TagSource.EVENT, fact_at, None)
+    assert automatic == TagFacts(1, "card_fraud", True, True, fact_at)
+    assert stored(TagSource.MANUAL, told_at, fact_at) == automatic
+    assert stored(TagSource.IMPORT, told_at, None) == TagFacts(
+        1, "card_fraud", False, False, told_at
+    )

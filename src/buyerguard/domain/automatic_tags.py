@@ -2,11 +2,12 @@
 
 `outcome_for_order` judges one order; this reads all of a buyer's orders with a seller, because a
 seller holds one active tag per buyer and reason, and `frequent_returns` is about the buyer.
+`diff_tags` compares what the rules want with the tags the seller holds on the buyer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from buyerguard.domain.events import (
     return_counts,
     returns_tag_due,
 )
+from buyerguard.domain.tags import Confirmation, Tag, TagSource, expiry_for
 
 FREQUENT_RETURNS = "frequent_returns"
 RETURN_TYPES = frozenset({"order.returned", "refund.requested"})
@@ -145,6 +147,65 @@ def _note(event_id: str, confirmed_by: Sequence[str]) -> str:
     if confirmed_by:
         note += f"; confirmed by {', '.join(confirmed_by)}"
     return note[:2000]
+
+
+@dataclass(frozen=True)
+class TagDiff:
+    """What makes a pair's tags carry exactly the facts the rules want: automatic tags to make
+    and to withdraw, and confirmations of the seller's own tags to give or to take back."""
+
+    create: list[WantedTag] = field(default_factory=list)
+    withdraw: list[Tag] = field(default_factory=list)
+    confirm: list[Confirmation] = field(default_factory=list)
+
+
+def diff_tags(plan: PairPlan, held: Iterable[Tag], *, now: datetime) -> TagDiff:
+    """Compare what `plan` wants with `held`, the pair's active tags (one a reason).
+
+    A wanted reason the seller holds as its own tag (manual or imported) is not tagged again: the
+    fact confirms that tag, which carries it from then on and loses it when the rules stop
+    wanting it. A fact already past its reason's expiry confirms nothing, as the automatic tag it
+    would make is expired from the start. An automatic tag, like a confirmation, stays as long as
+    its reason is wanted on the same order (on any order for `frequent_returns`).
+    """
+    diff = TagDiff()
+    have = {tag.reason: tag for tag in held}
+    for reason, want in sorted(plan.wanted.items()):
+        tag = have.get(reason)
+        if tag is None:
+            diff.create.append(want)
+        elif tag.source is not TagSource.EVENT:
+            _confirm(diff, tag, want, now=now)
+        elif _moved(want, tag.order_ref):
+            diff.withdraw.append(tag)
+            diff.create.append(want)
+    for reason, tag in sorted(have.items()):
+        if reason in plan.wanted:
+            continue
+        if tag.source is TagSource.EVENT:
+            diff.withdraw.append(tag)
+        elif tag.confirmed_order_ref is not None:
+            diff.confirm.append(_unconfirmed(tag))
+    return diff
+
+
+def _confirm(diff: TagDiff, tag: Tag, want: WantedTag, *, now: datetime) -> None:
+    if tag.confirmed_order_ref is not None and not _moved(want, tag.confirmed_order_ref):
+        return
+    at = min(want.occurred_at, now)
+    expires_at = expiry_for(want.reason, at)
+    if expires_at > now:
+        diff.confirm.append(Confirmation(tag.id, want.order_ref, at, expires_at))
+    elif tag.confirmed_order_ref is not None:
+        diff.confirm.append(_unconfirmed(tag))
+
+
+def _moved(want: WantedTag, order_ref: str | None) -> bool:
+    return keeps_order_ref(want.reason) and want.order_ref != order_ref
+
+
+def _unconfirmed(tag: Tag) -> Confirmation:
+    return Confirmation(tag.id, None, None, expiry_for(tag.reason, tag.created_at))
 
 
 def keeps_order_ref(reason: str) -> bool:

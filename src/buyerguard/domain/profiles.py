@@ -20,13 +20,33 @@ from buyerguard.domain.trust import NEW_SELLER_TRUST
 
 class TagFacts(NamedTuple):
     """The part of an active tag that the aggregates need (a named tuple: imports and refreshes
-    make many at once)."""
+    make many at once); `counted_at` is when its weight starts to decay."""
 
     seller_id: int
     reason: str
     order_backed: bool
-    source: TagSource
-    created_at: datetime
+    event_backed: bool
+    counted_at: datetime
+
+
+def tag_facts(
+    seller_id: int,
+    reason: str,
+    *,
+    order_backed: bool,
+    source: TagSource,
+    created_at: datetime,
+    confirmed_at: datetime | None,
+) -> TagFacts:
+    """A stored tag as the aggregates count it.
+
+    A manual or imported tag that events confirmed (`confirmed_at`, the fact's time) counts as the
+    automatic tag of that fact would, event- and order-backed and dated by the fact, so the risk
+    does not depend on which of the two came first.
+    """
+    if confirmed_at is not None:
+        return TagFacts(seller_id, reason, True, True, confirmed_at)
+    return TagFacts(seller_id, reason, order_backed, source is TagSource.EVENT, created_at)
 
 
 class ReasonStats(NamedTuple):
@@ -67,7 +87,7 @@ class BuyerStats:
 EMPTY_STATS = BuyerStats(0, 0, 0.0, None, None, ())
 
 
-_created_at = attrgetter("created_at")
+_counted_at = attrgetter("counted_at")
 
 
 def summarise(
@@ -75,7 +95,7 @@ def summarise(
 ) -> BuyerStats:
     """Aggregate one buyer's active tags and clean-order sellers; a seller counts once a reason."""
     by_reason: dict[str, dict[int, TagFacts]] = {}
-    for tag in sorted(tags, key=_created_at):
+    for tag in sorted(tags, key=_counted_at):
         by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)
     # Imports and refreshes summarise tens of thousands of buyers with a tag or two each: list
     # comprehensions and the common cases spelt out cost less than the generators they replace.
@@ -114,16 +134,16 @@ def _reason_stats(
                 reputation.tag_weight(
                     trust.get(t.seller_id, NEW_SELLER_TRUST),
                     order_backed=t.order_backed,
-                    event_backed=t.source is TagSource.EVENT,
+                    event_backed=t.event_backed,
                 ),
                 reason,
-                t.created_at,
+                t.counted_at,
             )
             for t in tags
         ]
     )
     backed = [t.order_backed for t in tags].count(True)
-    return ReasonStats(code, len(tags), backed, weight, tags[0].created_at, tags[-1].created_at)
+    return ReasonStats(code, len(tags), backed, weight, tags[0].counted_at, tags[-1].counted_at)
 
 
 @dataclass(frozen=True)

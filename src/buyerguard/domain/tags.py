@@ -59,10 +59,18 @@ class Tag:
     order_backed: bool
     created_at: datetime
     expires_at: datetime
+    # The order whose events confirm this manual or imported tag (docs/events.md, "Events confirm
+    # your tags"): the tag then carries the event's backing, as the automatic tag would.
+    confirmed_order_ref: str | None = None
+    confirmed_at: datetime | None = None  # when that confirming fact happened
 
     @property
     def active(self) -> bool:
         return self.status is TagStatus.ACTIVE
+
+    @property
+    def event_backed(self) -> bool:
+        return self.source is TagSource.EVENT or self.confirmed_order_ref is not None
 
 
 def validate_note(note: str) -> None:
@@ -120,6 +128,18 @@ class TagRecord(NamedTuple):
     status: TagStatus
     order_backed: bool
     created_at: datetime
+    expires_at: datetime
+
+
+class Confirmation(NamedTuple):
+    """Events' backing given to one of a seller's own tags, or taken back (`order_ref` None).
+
+    A confirmed tag is dated and expires as the automatic tag would (`confirmed_at`, the fact's
+    time); one that loses its confirmation expires again by its own date."""
+
+    tag_id: int
+    order_ref: str | None
+    confirmed_at: datetime | None
     expires_at: datetime
 
 

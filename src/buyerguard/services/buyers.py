@@ -12,9 +12,9 @@ from buyerguard.domain.profiles import (
     EMPTY_STATS,
     BuyerStats,
     Profile,
-    TagFacts,
     build_profile,
     summarise,
+    tag_facts,
 )
 from buyerguard.domain.tags import Tag, one_per_seller_and_reason
 from buyerguard.services.unit_of_work import UnitOfWork
@@ -113,7 +113,17 @@ def look_up_buyer(
 
 def _combined_stats(uow: UnitOfWork, buyer_ids: Sequence[int], tags: Sequence[Tag]) -> BuyerStats:
     cleans = uow.orders.clean_sellers_for_buyers(buyer_ids)
-    facts = [TagFacts(t.seller_id, t.reason, t.order_backed, t.source, t.created_at) for t in tags]
+    facts = [
+        tag_facts(
+            t.seller_id,
+            t.reason,
+            order_backed=t.order_backed,
+            source=t.source,
+            created_at=t.created_at,
+            confirmed_at=t.confirmed_at,
+        )
+        for t in tags
+    ]
     clean = {seller for sellers in cleans.values() for seller in sellers}
     trust = uow.sellers.trust_for({fact.seller_id for fact in facts} | clean)
     return summarise(facts, clean, trust)

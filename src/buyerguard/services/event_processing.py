@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from buyerguard.domain.automatic_tags import PairPlan, keeps_order_ref, plan_pair
+from buyerguard.domain.automatic_tags import PairPlan, diff_tags, plan_pair
 from buyerguard.domain.events import Event, EventRules
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.inbox import PendingEvent
 from buyerguard.domain.orders import OrderRecord
-from buyerguard.domain.tags import NewTag, Tag, TagSource
+from buyerguard.domain.tags import Confirmation, NewTag, Tag, TagSource
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
 from buyerguard.services.tags import PendingTag, store_tags
@@ -35,6 +35,8 @@ class ProcessReport:
     orders: int = 0
     tags_created: int = 0
     tags_withdrawn: int = 0
+    tags_confirmed: int = 0  # the seller's own tags the events now back
+    confirmations_withdrawn: int = 0
     orders_completed: int = 0
     orders_reopened: int = 0
     alerts: int = 0
@@ -222,17 +224,13 @@ def _merge_known(
 def _apply(
     uow: UnitOfWork, plans: Sequence[PairPlan], report: ProcessReport, *, now: datetime
 ) -> None:
-    existing = uow.event_orders.automatic_tags((p.seller_id, p.buyer_id) for p in plans)
-    create: list[PendingTag] = []
-    withdraw: list[Tag] = []
-    for plan in plans:
-        new, old = _tag_diff(plan, existing.get((plan.seller_id, plan.buyer_id), []), now=now)
-        create.extend(new)
-        withdraw.extend(old)
+    create, withdraw, confirm = _changes(uow, plans, now=now)
+    given = [buyer for buyer, c in confirm if c.order_ref is not None]
     reopen = [(p.seller_id, p.buyer_id, ref) for p in plans for ref in p.reopen]
-    risky = {p.buyer_id for p in create} | {buyer for _, buyer, _ in reopen}
+    risky = {p.buyer_id for p in create} | set(given) | {buyer for _, buyer, _ in reopen}
     subscribers, before = risk_levels(uow, risky, now=now)
     uow.event_orders.withdraw_tags([t.id for t in withdraw], now=now)
+    uow.event_orders.set_confirmations([c for _, c in confirm])
     created = store_tags(uow, create, now=now)
     # Every order judged here is in the registry already (recorded at its first event), so
     # completing is an update; a clean order has no tag to back.
@@ -242,6 +240,7 @@ def _apply(
     refresh_stats(
         uow,
         {t.buyer_id for t in withdraw}
+        | {buyer for buyer, _ in confirm}
         | {buyer for _, buyer, _ in reopen}
         | {p.buyer_id for p in plans if p.complete},
     )
@@ -255,35 +254,37 @@ def _apply(
     )
     report.tags_created += len(changes)
     report.tags_withdrawn += len(withdraw)
+    report.tags_confirmed += len(given)
+    report.confirmations_withdrawn += len(confirm) - len(given)
     report.orders_completed += len(completed)
     report.orders_reopened += len(reopen)
 
 
-def _tag_diff(
-    plan: PairPlan, existing: Iterable[Tag], *, now: datetime
-) -> tuple[list[PendingTag], list[Tag]]:
-    """The automatic tags to make and to withdraw so that the pair has exactly those wanted."""
-    have = {tag.reason: tag for tag in existing}
-    withdraw = [
-        tag
-        for reason, tag in have.items()
-        if reason not in plan.wanted
-        or (keeps_order_ref(reason) and plan.wanted[reason].order_ref != tag.order_ref)
-    ]
-    kept = {tag.reason for tag in have.values()} - {tag.reason for tag in withdraw}
-    create = [
-        PendingTag(
-            plan.buyer_id,
-            NewTag(
-                seller_id=plan.seller_id,
-                reason=want.reason,
-                note=want.note,
-                order_ref=want.order_ref,
-                source=TagSource.EVENT,
-                created_at=min(want.occurred_at, now),
-            ),
+def _changes(
+    uow: UnitOfWork, plans: Sequence[PairPlan], *, now: datetime
+) -> tuple[list[PendingTag], list[Tag], list[tuple[int, Confirmation]]]:
+    """The automatic tags to make and to withdraw, and the confirmations to give or take back
+    (with their buyer), so that each pair's tags carry exactly the facts its plan wants."""
+    held = uow.event_orders.active_tags((p.seller_id, p.buyer_id) for p in plans)
+    create: list[PendingTag] = []
+    withdraw: list[Tag] = []
+    confirm: list[tuple[int, Confirmation]] = []
+    for plan in plans:
+        diff = diff_tags(plan, held.get((plan.seller_id, plan.buyer_id), []), now=now)
+        create.extend(
+            PendingTag(
+                plan.buyer_id,
+                NewTag(
+                    seller_id=plan.seller_id,
+                    reason=want.reason,
+                    note=want.note,
+                    order_ref=want.order_ref,
+                    source=TagSource.EVENT,
+                    created_at=min(want.occurred_at, now),
+                ),
+            )
+            for want in diff.create
         )
-        for reason, want in sorted(plan.wanted.items())
-        if reason not in kept
-    ]
-    return create, withdraw
+        withdraw.extend(diff.withdraw)
+        confirm.extend((plan.buyer_id, c) for c in diff.confirm)
+    return create, withdraw, confirm

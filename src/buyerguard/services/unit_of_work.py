@@ -18,7 +18,14 @@ from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, TagFacts
 from buyerguard.domain.screening import LoggedScreening
 from buyerguard.domain.sellers import Role, Seller
-from buyerguard.domain.tags import DatedTagKey, OwnReason, Tag, TagRecord, TagStatus
+from buyerguard.domain.tags import (
+    Confirmation,
+    DatedTagKey,
+    OwnReason,
+    Tag,
+    TagRecord,
+    TagStatus,
+)
 
 TimeFormat = Callable[[datetime], object]
 
@@ -129,11 +136,12 @@ class EventOrderRepository(Protocol):
     def orders_of_pairs(
         self, pairs: Iterable[SellerBuyer]
     ) -> dict[SellerBuyer, dict[str, bool]]: ...
-    def automatic_tags(self, pairs: Iterable[SellerBuyer]) -> dict[SellerBuyer, list[Tag]]: ...
+    def active_tags(self, pairs: Iterable[SellerBuyer]) -> dict[SellerBuyer, list[Tag]]: ...
     def seller_retractions(
         self, pairs: Iterable[SellerBuyer]
     ) -> dict[SellerBuyer, dict[str, datetime]]: ...
     def withdraw_tags(self, tag_ids: Sequence[int], *, now: datetime) -> None: ...
+    def set_confirmations(self, confirmations: Sequence[Confirmation]) -> None: ...
     def buyers_of_orders(self, keys: Iterable[OrderKey]) -> dict[OrderKey, int]: ...
     def complete_orders(self, completed: Sequence[tuple[int, str, datetime]]) -> None: ...
     def reopen_orders(self, keys: Sequence[OrderKey]) -> None: ...

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from buyerguard.domain.tags import Tag, TagSource, TagStatus
+from buyerguard.domain.tags import Confirmation, Tag, TagSource, TagStatus
 from buyerguard.storage import tables as t
 from buyerguard.storage.events import OrderKey, Pair, per_seller
 from buyerguard.storage.repositories import batched
@@ -34,14 +34,13 @@ class SqlEventOrderRepository:
                 found.setdefault((row.seller_id, row.buyer_id), {})[row.order_ref] = row.completed
         return found
 
-    def automatic_tags(self, pairs: Iterable[Pair]) -> dict[Pair, list[Tag]]:
-        """The active tags each (seller, buyer)'s events made."""
+    def active_tags(self, pairs: Iterable[Pair]) -> dict[Pair, list[Tag]]:
+        """Each (seller, buyer)'s active tags, whatever their source."""
         found: dict[Pair, list[Tag]] = {}
         tag = t.TagRow
         query = select(tag).where(
             tag.seller_id == bindparam("seller"),
             tag.buyer_id.in_(bindparam("buyers", expanding=True)),
-            tag.source == TagSource.EVENT.value,
             tag.status == TagStatus.ACTIVE.value,
         )
         for seller, buyers in per_seller(pairs):
@@ -51,13 +50,14 @@ class SqlEventOrderRepository:
         return found
 
     def seller_retractions(self, pairs: Iterable[Pair]) -> dict[Pair, dict[str, datetime]]:
-        """When each (seller, buyer)'s seller last retracted an automatic tag, by reason."""
+        """When each (seller, buyer)'s seller last retracted an automatic tag, or one of its own
+        tags the events confirmed, by reason."""
         found: dict[Pair, dict[str, datetime]] = {}
         tag = t.TagRow
         query = select(tag.seller_id, tag.buyer_id, tag.reason, tag.ended_at).where(
             tag.seller_id == bindparam("seller"),
             tag.buyer_id.in_(bindparam("buyers", expanding=True)),
-            tag.source == TagSource.EVENT.value,
+            or_(tag.source == TagSource.EVENT.value, tag.confirmed_order_ref.is_not(None)),
             tag.status == TagStatus.RETRACTED.value,
             tag.withdrawn_by_rules.is_(False),
             tag.ended_at.is_not(None),
@@ -74,6 +74,29 @@ class SqlEventOrderRepository:
                 update(t.TagRow)
                 .where(t.TagRow.id.in_(chunk), t.TagRow.status == TagStatus.ACTIVE.value)
                 .values(status=TagStatus.RETRACTED.value, ended_at=now, withdrawn_by_rules=True)
+            )
+
+    def set_confirmations(self, confirmations: Sequence[Confirmation]) -> None:
+        """Give events' backing to active tags, or take it back, in one executemany."""
+        if confirmations:
+            tag = Base.metadata.tables[t.TagRow.__tablename__]
+            self.session.connection().execute(
+                update(tag)
+                .where(tag.c.id == bindparam("b_id"), tag.c.status == TagStatus.ACTIVE.value)
+                .values(
+                    confirmed_order_ref=bindparam("b_ref"),
+                    confirmed_at=bindparam("b_at"),
+                    expires_at=bindparam("b_expires"),
+                ),
+                [
+                    {
+                        "b_id": c.tag_id,
+                        "b_ref": c.order_ref,
+                        "b_at": c.confirmed_at,
+                        "b_expires": c.expires_at,
+                    }
+                    for c in confirmations
+                ],
             )
 
     def buyers_of_orders(self, keys: Iterable[OrderKey]) -> dict[OrderKey, int]:
@@ -142,4 +165,6 @@ def _tag(row: t.TagRow) -> Tag:
         order_backed=row.order_backed,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        confirmed_order_ref=row.confirmed_order_ref,
+        confirmed_at=row.confirmed_at,
     )

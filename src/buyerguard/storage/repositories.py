@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
-from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts
+from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts, tag_facts
 from buyerguard.domain.sellers import Role, Seller
 from buyerguard.domain.tags import (
     DatedTagKey,
@@ -63,6 +63,8 @@ def _tag(row: t.TagRow | Row[*tuple[Any, ...]]) -> Tag:
         order_backed=row.order_backed,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        confirmed_order_ref=row.confirmed_order_ref,
+        confirmed_at=row.confirmed_at,
     )
 
 
@@ -334,17 +336,23 @@ class SqlTagRepository:
 
     def active_facts_for_buyers(self, buyer_ids: Iterable[int]) -> dict[int, list[TagFacts]]:
         found: dict[int, list[TagFacts]] = {}
-        columns = (t.TagRow.buyer_id, t.TagRow.seller_id, t.TagRow.reason, t.TagRow.order_backed)
+        tag = t.TagRow
+        columns = (tag.buyer_id, tag.seller_id, tag.reason, tag.order_backed, tag.source)
         for chunk in batched(buyer_ids):
             rows = self.session.execute(
-                select(*columns, t.TagRow.source, t.TagRow.created_at).where(
-                    t.TagRow.buyer_id.in_(chunk), t.TagRow.status == TagStatus.ACTIVE.value
+                select(*columns, tag.created_at, tag.confirmed_at).where(
+                    tag.buyer_id.in_(chunk), tag.status == TagStatus.ACTIVE.value
                 )
             )
             for r in rows:
                 found.setdefault(r.buyer_id, []).append(
-                    TagFacts(
-                        r.seller_id, r.reason, r.order_backed, TagSource(r.source), r.created_at
+                    tag_facts(
+                        r.seller_id,
+                        r.reason,
+                        order_backed=r.order_backed,
+                        source=TagSource(r.source),
+                        created_at=r.created_at,
+                        confirmed_at=r.confirmed_at,
                     )
                 )
         return found

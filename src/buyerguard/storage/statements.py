@@ -57,6 +57,8 @@ TAG_COLUMNS = (
     TG.order_backed,
     TG.created_at,
     TG.expires_at,
+    TG.confirmed_order_ref,
+    TG.confirmed_at,
 )
 OWN_ACTIVE_TAGS = Prepared(
     select(*TAG_COLUMNS)

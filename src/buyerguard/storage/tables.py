@@ -138,6 +138,10 @@ class TagRow(Base):
     # Retracted by the event rules (its facts stopped calling for it), not by its seller: the rules
     # may make such a tag again, while a seller's retraction stands until a new fact.
     withdrawn_by_rules: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # A manual or imported tag the events confirmed: the order whose events back it, and when the
+    # fact happened. Kept when the seller retracts the tag, so the retraction stands for the fact.
+    confirmed_order_ref: Mapped[str | None] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OrderRow(Base):

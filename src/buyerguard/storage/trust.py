@@ -20,7 +20,11 @@ class SqlTrustRepository:
         ).all()
         tags = self.session.execute(
             select(
-                t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason, t.TagRow.order_backed
+                t.TagRow.seller_id,
+                t.TagRow.buyer_id,
+                t.TagRow.reason,
+                t.TagRow.order_backed,
+                t.TagRow.confirmed_order_ref,
             ).where(t.TagRow.status == TagStatus.ACTIVE.value)
         ).all()
         cleans = self.session.execute(
@@ -34,7 +38,8 @@ class SqlTrustRepository:
             tag_seller=[r.seller_id for r in tags],
             tag_buyer=[r.buyer_id for r in tags],
             tag_reason=[r.reason for r in tags],
-            tag_order_backed=[r.order_backed for r in tags],
+            # A tag the events confirmed is backed by their order, as the automatic tag would be.
+            tag_order_backed=[r.order_backed or r.confirmed_order_ref is not None for r in tags],
             clean_seller=[r.seller_id for r in cleans],
             clean_buyer=[r.buyer_id for r in cleans],
         )

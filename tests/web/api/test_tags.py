@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+
+from buyerguard.services.event_processing import process_events
+from buyerguard.storage.database import Database
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 BUYER = {"email": "Buyer@Example.com", "platform_buyer_id": "aliexpress:cn1"}
 
@@ -121,3 +126,33 @@ def test_a_manual_tag_flags_the_buyer_to_a_seller_with_an_open_order(
     assert untouched.status_code == 201
     again = client.get(f"/v1/subscriptions/{subscription['id']}/deliveries", headers=watcher).json()
     assert len(again["deliveries"]) == 1
+
+
+def test_your_tag_confirmed_by_events_shows_their_backing(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], database: Database
+) -> None:
+    auth = new_seller()
+    body = {"buyer": BUYER, "reason": "card_fraud", "note": "stolen card"}
+    tag_id = client.post("/v1/tags", json=body, headers=auth).json()["id"]
+    shown = client.get(f"/v1/tags/{tag_id}", headers=auth).json()
+    assert (shown["event_backed"], shown["confirmed_order_ref"]) == (False, None)
+
+    chargeback = {
+        "event_id": "cb-1",
+        "type": "chargeback.created",
+        "occurred_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        "order_ref": "A-1",
+        "buyer": {"email": BUYER["email"]},
+        "data": {"reason": "fraudulent"},
+    }
+    assert client.post("/v1/events", json=chargeback, headers=auth).status_code == 202
+    process_events(SqlUnitOfWork(database.sessions), now=datetime.now(UTC))
+
+    shown = client.get(f"/v1/tags/{tag_id}", headers=auth).json()
+    assert (shown["source"], shown["note"], shown["order_backed"]) == (
+        "manual",
+        "stolen card",
+        False,
+    )
+    assert (shown["event_backed"], shown["confirmed_order_ref"]) == (True, "A-1")
+    assert [t["id"] for t in client.get("/v1/tags", headers=auth).json()["tags"]] == [tag_id]

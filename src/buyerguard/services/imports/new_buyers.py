@@ -12,7 +12,7 @@ from collections.abc import Iterable, KeysView
 from datetime import datetime
 
 from buyerguard.domain.profiles import TagFacts, summarise
-from buyerguard.domain.tags import DatedTagKey, TagSource
+from buyerguard.domain.tags import DatedTagKey
 from buyerguard.services.unit_of_work import UnitOfWork
 
 TagKey = tuple[int, int, str]  # (seller id, buyer id, reason)
@@ -63,9 +63,7 @@ class NewBuyers:
             if not is_active:
                 self._expired.setdefault(buyer_id, set()).add((seller_id, buyer_id, reason, at))
                 continue
-            all_tags[buyer_id].append(
-                TagFacts(seller_id, reason, order_backed, TagSource.IMPORT, at)
-            )
+            all_tags[buyer_id].append(TagFacts(seller_id, reason, order_backed, False, at))
             active.add((seller_id, buyer_id, reason))
             pending.add(buyer_id)
 

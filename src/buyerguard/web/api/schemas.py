@@ -84,6 +84,12 @@ class TagOut(BaseModel):
     source: str
     status: str
     order_backed: bool
+    event_backed: bool = Field(
+        description="Made by the event rules, or your own tag that events confirmed."
+    )
+    confirmed_order_ref: str | None = Field(
+        description="The order whose events confirm your own tag; null if none does."
+    )
     created_at: datetime
     expires_at: datetime
 
@@ -97,6 +103,8 @@ class TagOut(BaseModel):
             source=tag.source.value,
             status=tag.status.value,
             order_backed=tag.order_backed,
+            event_backed=tag.event_backed,
+            confirmed_order_ref=tag.confirmed_order_ref,
             created_at=tag.created_at,
             expires_at=tag.expires_at,
         )
