@@ -150,6 +150,13 @@ def test_recompute_trust_lowers_an_indiscriminate_tagger(run: Cli, tmp_path: Pat
                 }
             )
         lines.append({"type": "tag", "seller": "Spammer", "buyer": email, "reason": "extortion"})
+    # The honest sellers also agree on a buyer who did not pay: sellers that both complain and
+    # vouch have a voice, and their clean orders contradict the spammer's complaints.
+    unpaid = {"email": "unpaid@example.com"}
+    for seller in range(4):
+        lines.append(
+            {"type": "tag", "seller": f"Honest {seller}", "buyer": unpaid, "reason": "unpaid_order"}
+        )
     path = tmp_path / "graph.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines))
     run("import", str(path), "--seller", "Ops")

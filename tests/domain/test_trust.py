@@ -8,12 +8,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.reasons import REASONS
-from buyerguard.domain.trust import NEW_SELLER_TRUST, TrustGraph, compute_trust, maturity
+from buyerguard.domain.trust import (
+    GENUINE_PRIOR,
+    NEW_SELLER_TRUST,
+    TrustGraph,
+    compute_trust,
+    maturity,
+)
 
 OLD = 900.0
 REASON_INDEX = {reason.code: index for index, reason in enumerate(REASONS)}
@@ -180,6 +186,69 @@ def test_ratings_on_buyers_nobody_else_knows_prove_nothing() -> None:
     trust = compute_trust(community(strangers, [], [0.0], n_buyers=60))
 
     assert trust[10] == pytest.approx(NEW_SELLER_TRUST)
+
+
+def one_sided_ring(
+    size: int, made_up: int, age: float, *, complains: bool = True, backed: bool = True
+) -> tuple[range, TrustGraph, TrustGraph]:
+    """A ring of `size` accounts that all rate the same `made_up` buyers nobody else knows, then
+    attack a real buyer: complainers tag honest buyer 5 without an order, vouchers record a clean
+    order with bad buyer 0. The community without and with the made-up buyers."""
+    ring = range(10, 10 + size)
+    made_up_buyers = range(40, 40 + made_up)
+    ages = [age] * size
+    if complains:
+        attack = [(s, 5, False) for s in ring]
+        own = [(s, b, backed) for s in ring for b in made_up_buyers]
+        without = community(attack, [], ages, n_buyers=40 + made_up)
+        with_made_up = community(attack + own, [], ages, n_buyers=40 + made_up)
+    else:
+        attack_clean = [(s, 0) for s in ring]
+        own_clean = [(s, b) for s in ring for b in made_up_buyers]
+        without = community([], attack_clean, ages, n_buyers=40 + made_up)
+        with_made_up = community([], attack_clean + own_clean, ages, n_buyers=40 + made_up)
+    return ring, without, with_made_up
+
+
+def prior_trust(age: float) -> float:
+    """What a seller of this age gets when nothing it rated is known to anyone else."""
+    [level] = maturity(np.array([age]))
+    return float(level * GENUINE_PRIOR)
+
+
+def test_a_ring_corroborating_itself_on_made_up_buyers_gains_nothing() -> None:
+    # Five accounts, 900 days old, file order-backed complaints about the same five buyers nobody
+    # else knows, and each tags honest buyer 5, whom three established sellers vouch for.
+    ring, without, with_made_up = one_sided_ring(5, 5, OLD)
+    trust = compute_trust(with_made_up)
+
+    assert trust[list(ring)].max() <= prior_trust(OLD)
+    np.testing.assert_allclose(trust, compute_trust(without))
+    assert trust[list(HONEST)].min() > 0.5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(1, 30),
+    made_up=st.integers(1, 40),
+    age=st.sampled_from([0.0, 30.0, 180.0, 365.0, OLD, 3650.0]),
+    complains=st.booleans(),
+    backed=st.booleans(),
+)
+@example(size=8, made_up=5, age=180.0, complains=True, backed=True)
+@example(size=8, made_up=20, age=OLD, complains=True, backed=True)
+@example(size=5, made_up=20, age=OLD, complains=False, backed=True)
+def test_one_sided_rings_gain_nothing_from_buyers_only_they_know(
+    size: int, made_up: int, age: float, complains: bool, backed: bool
+) -> None:
+    ring, without, with_made_up = one_sided_ring(
+        size, made_up, age, complains=complains, backed=backed
+    )
+    trust = compute_trust(with_made_up)
+
+    assert trust[list(ring)].max() <= prior_trust(age)
+    np.testing.assert_allclose(trust, compute_trust(without), rtol=1e-9, atol=1e-12)
+    assert trust[list(HONEST)].min() > 0.5
 
 
 def test_arrays_of_the_wrong_length_are_refused() -> None:

@@ -5,9 +5,16 @@ Two steps, both vectorised over every active tag and clean order:
 1. A consensus on every buyer, in the manner of Dawid and Skene's "two-coin" model: each seller
    has a rate of complaining about bad buyers (theta) and about honest ones (phi); a buyer's
    posterior of being bad adds the log-likelihood ratios of its ratings, and the rates are
-   re-estimated from the posteriors. A seller that has only ever complained (or only ever vouched)
-   has shown no ability to tell buyers apart, so it has no voice in the consensus until its
-   ratings agree with others': a sybil ring cannot vote itself in.
+   re-estimated from the posteriors. A rating moves its seller's rates by how much the *other*
+   raters' voices say about its buyer, so a seller whose buyers nobody with a voice judges keeps
+   the rates of its prior. A seller that has only ever complained (or only ever vouched) has
+   shown no ability to tell buyers apart: both its rates share one prior, a log-likelihood ratio
+   of zero, and it has no voice until its ratings land where sellers with a voice judge them
+   right. Accounts without a voice lend none, however many agree on however many buyers: a ring
+   of one-sided accounts cannot vote itself in. A seller that both complains and vouches is
+   presumed able to tell buyers apart and starts with the voice its priors give. Accounts with a
+   voice, presumed or earned, lend it to one another like any sellers, so a ring of them is held
+   back by its maturity alone.
 2. The probability that a seller reports in good faith: a genuine seller's complaints mostly hit
    buyers that *others* consider bad and its clean orders rarely do; a malicious seller's do the
    reverse. Each rating counts by how much the other sellers know about its buyer, so ratings on
@@ -158,22 +165,35 @@ def _consensus(
     n = graph.n_sellers
     complains = np.bincount(r.seller[r.complaint], minlength=n) > 0
     vouches = np.bincount(r.seller[~r.complaint], minlength=n) > 0
-    theta = np.full(n, THETA_PRIOR[0] / sum(THETA_PRIOR))
-    # One-sided sellers start with phi == theta: a log-likelihood ratio of zero, no voice.
-    phi = np.where(complains & vouches, PHI_PRIOR[0] / sum(PHI_PRIOR), theta)
+    theta_prior = _prior(THETA_PRIOR, n)
+    # A one-sided seller's rates share one prior, at the start and at every re-estimate: with
+    # PHI_PRIOR, a seller whose buyers nobody with a voice judges would get rates that differ by
+    # the priors alone, a voice nobody corroborated, which a ring would lend itself.
+    phi_prior = np.where((complains & vouches)[:, None], _prior(PHI_PRIOR, n), theta_prior)
+    theta, phi = _mean(theta_prior), _mean(phi_prior)
     bad, known = _posterior(graph.n_buyers, r, mature, theta, phi)
     for _ in range(iterations):
-        theta = _rate(r, n, known * bad, THETA_PRIOR)
-        phi = _rate(r, n, known * (1.0 - bad), PHI_PRIOR)
+        theta = _rate(r, n, known * bad, theta_prior)
+        phi = _rate(r, n, known * (1.0 - bad), phi_prior)
         bad, known = _posterior(graph.n_buyers, r, mature, theta, phi)
     return bad, known
 
 
-def _rate(r: _Ratings, n: int, weight: FloatArray, prior: tuple[float, float]) -> FloatArray:
+def _prior(pseudo_counts: tuple[float, float], n: int) -> FloatArray:
+    """Beta pseudo-counts (complaints, other ratings), one row per seller."""
+    return np.tile(np.asarray(pseudo_counts, dtype=np.float64), (n, 1))
+
+
+def _mean(prior: FloatArray) -> FloatArray:
+    return np.asarray(prior[:, 0] / prior.sum(axis=1), dtype=np.float64)
+
+
+def _rate(r: _Ratings, n: int, weight: FloatArray, prior: FloatArray) -> FloatArray:
     """Posterior mean of P(complaint | class), each rating counted with its class `weight`."""
     complaints = np.bincount(r.seller[r.complaint], weight[r.complaint], minlength=n)
     return np.asarray(
-        (complaints + prior[0]) / (np.bincount(r.seller, weight, minlength=n) + sum(prior)),
+        (complaints + prior[:, 0])
+        / (np.bincount(r.seller, weight, minlength=n) + prior.sum(axis=1)),
         dtype=np.float64,
     )
 
