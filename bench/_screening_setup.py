@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from buyerguard.domain.identifiers import hash_identifiers
-from buyerguard.domain.profiles import BuyerStats, TagFacts, summarise
+from buyerguard.domain.profiles import BuyerStats, summarise, tag_facts
 from buyerguard.domain.reasons import REASONS
 from buyerguard.domain.reputation import (
     EPOCH,
@@ -664,7 +664,14 @@ def verify(path: Path, meta: dict[str, Any], samples: int = 300) -> dict[str, in
             for _ in range(samples):
                 buyer_id = rng.randrange(meta["buyers"]) + 1
                 facts = [
-                    TagFacts(s, r, bool(b), TagSource(src), _utc(c))
+                    tag_facts(
+                        s,
+                        r,
+                        order_backed=bool(b),
+                        source=TagSource(src),
+                        created_at=_utc(c),
+                        confirmed_at=None,
+                    )
                     for s, r, b, src, c in con.execute(
                         "SELECT seller_id, reason, order_backed, source, created_at FROM tags "
                         "WHERE buyer_id = ? AND status = 'active'",

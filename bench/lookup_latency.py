@@ -45,7 +45,7 @@ from _common import (
 from sqlalchemy import Engine, event
 
 from buyerguard.domain.identifiers import hash_identifiers
-from buyerguard.domain.profiles import BuyerStats, Profile, TagFacts, summarise
+from buyerguard.domain.profiles import BuyerStats, Profile, summarise, tag_facts
 from buyerguard.domain.reasons import REASONS
 from buyerguard.domain.reputation import (
     EPOCH,
@@ -519,7 +519,14 @@ def verify(path: Path, n_buyers: int, rng: random.Random, samples: int = 300) ->
             for _ in range(samples):
                 buyer_id = rng.randrange(n_buyers) + 1
                 facts = [
-                    TagFacts(seller, reason, bool(backed), TagSource(source), _utc(created))
+                    tag_facts(
+                        seller,
+                        reason,
+                        order_backed=bool(backed),
+                        source=TagSource(source),
+                        created_at=_utc(created),
+                        confirmed_at=None,
+                    )
                     for seller, reason, backed, source, created, status in _tag_rows(con, buyer_id)
                     if status == "active"
                 ]
