@@ -7,10 +7,14 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE = "secret.key"
+
+
+class SettingsError(ValueError):
+    """A setting, or the data directory it names, cannot be used; the message says which."""
 
 
 class Settings(BaseSettings):
@@ -65,17 +69,35 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'buyerguard.db'}"
 
+    def prepared_data_dir(self) -> Path:
+        """The data directory, made if it does not exist yet."""
+        where = f"BUYERGUARD_DATA_DIR {self.data_dir}"
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise SettingsError(f"{where}: not a directory") from None
+        except OSError as error:
+            raise SettingsError(f"{where}: {error.strerror or error}") from None
+        return self.data_dir
+
     def identifier_secret(self) -> bytes:
         """The HMAC key of identifiers: given, or generated once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key.encode()
         path = self.data_dir / SECRET_FILE
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            _create_secret(path)
-        secret = path.read_text().strip()
+        try:
+            if not path.exists():
+                self.prepared_data_dir()
+                _create_secret(path)
+            secret = path.read_text().strip()
+        except OSError as error:
+            raise SettingsError(f"{path}: {error.strerror or error}") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path} is not a key buyerguard wrote: restore it") from None
         if not secret:
-            raise ValueError(f"{path} is empty: restore it, or remove it only if the data is new")
+            raise SettingsError(
+                f"{path} is empty: restore it, or remove it only if the data is new"
+            )
         return secret.encode()
 
 
@@ -96,4 +118,17 @@ def _create_secret(path: Path) -> None:
 
 
 def load_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_described(error)) from None
+
+
+def _described(error: ValidationError) -> str:
+    """Each problem on one line, naming its variable; values are not shown (they may be secret)."""
+    problems = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        field = problem["loc"][0] if problem["loc"] else None
+        problems.append(message if field is None else f"BUYERGUARD_{str(field).upper()}: {message}")
+    return "; ".join(problems)
