@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 
 from buyerguard.cli import cli
@@ -47,6 +48,10 @@ def fails(tmp_path: Path, database: Database) -> Failing:
         ("AUTH_CACHE_SECONDS", "-1", "BUYERGUARD_AUTH_CACHE_SECONDS: Input should be greater"),
         ("SCREENING_RETENTION_DAYS", "0", "BUYERGUARD_SCREENING_RETENTION_DAYS: Input should be"),
         ("ENVIRONMENT", "production", "production needs BUYERGUARD_SECRET_KEY of at least 32"),
+        ("PORT", "-1", "BUYERGUARD_PORT: Input should be greater than or equal to 1"),
+        ("PORT", "70000", "BUYERGUARD_PORT: Input should be less than or equal to 65535"),
+        ("MAX_BODY_BYTES", "-5", "BUYERGUARD_MAX_BODY_BYTES: Input should be greater"),
+        ("MAX_IMPORT_BYTES", "0", "BUYERGUARD_MAX_IMPORT_BYTES: Input should be greater"),
     ],
 )
 def test_a_bad_setting_is_named(fails: Failing, name: str, value: str, message: str) -> None:
@@ -120,3 +125,15 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(
 @pytest.mark.parametrize("value", ["null", '"1000"', "10.5"])
 def test_a_simulation_parameter_that_is_not_a_number_is_named(fails: Failing, value: str) -> None:
     assert "buyers must be a whole number" in fails("simulate", "--set", f"buyers={value}")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1"])
+def test_serve_refuses_a_port_out_of_range(
+    fails: Failing, monkeypatch: pytest.MonkeyPatch, port: str
+) -> None:
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.append(kwargs))
+    result = fails.runner.invoke(cli, ["serve", "--no-jobs", "--port", port], env=fails.env)
+    assert result.exit_code == 2
+    assert "not in the range 1<=x<=65535" in result.stderr
+    assert not served

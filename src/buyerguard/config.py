@@ -38,12 +38,16 @@ class Settings(BaseSettings):
         "and kept in `secret.key` in the data directory, never in the database.",
     )
     host: str = Field("127.0.0.1", description="Address `buyerguard serve` listens on.")
-    port: int = Field(8000, description="Port `buyerguard serve` listens on.")
+    port: int = Field(
+        8000, ge=1, le=65535, description="Port `buyerguard serve` listens on, 1 to 65535."
+    )
     max_body_bytes: int = Field(
-        1024 * 1024, description="Largest request body accepted (413 above)."
+        1024 * 1024, ge=1, description="Largest request body accepted (413 above), at least 1."
     )
     max_import_bytes: int = Field(
-        64 * 1024 * 1024, description="Largest body accepted by `POST /v1/imports`."
+        64 * 1024 * 1024,
+        ge=1,
+        description="Largest body accepted by `POST /v1/imports`, at least 1.",
     )
 
     auth_cache_seconds: float = Field(
