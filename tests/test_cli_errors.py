@@ -3,6 +3,7 @@ line on stderr naming what to fix, and exit code 1: never a traceback."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +138,16 @@ def test_serve_refuses_a_port_out_of_range(
     assert result.exit_code == 2
     assert "not in the range 1<=x<=65535" in result.stderr
     assert not served
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "3651", "99999999999"])
+def test_backtest_refuses_days_out_of_range(fails: Failing, tmp_path: Path, days: str) -> None:
+    fails.runner.invoke(cli, ["seller", "create", "Shop"], env=fails.env)
+    draft = tmp_path / "draft.txt"
+    draft.write_text("ship\n")
+    command = ["policy", "backtest", str(draft), "--seller", "Shop", "--days", days]
+    result = fails.runner.invoke(cli, command, env=fails.env)
+    assert result.exit_code == 2
+    assert "not in the range 1<=x<=3650" in result.stderr
+    within = fails.runner.invoke(cli, [*command[:-1], "3650"], env=fails.env)
+    assert json.loads(within.stdout)["replayed"] == 0

@@ -153,7 +153,12 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 @policy.command("backtest")
 @click.argument("file", type=click.File("r", encoding=TEXT_FILES))
 @click.option("--seller", "seller_name", required=True)
-@click.option("--days", type=int, default=None, help="Only the last N days of screenings.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),  # as POST /v1/policy/backtest takes
+    default=None,
+    help="Only the last N days of screenings.",
+)
 @click.pass_obj
 @reports_errors
 def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int | None) -> None:
