@@ -83,6 +83,15 @@ def test_seller_tag_lookup_untag(run: Cli) -> None:
     )
 
 
+def test_a_seller_is_found_by_its_name_as_typed_at_creation(run: Cli) -> None:
+    run("seller", "create", "  Trim Shop  ")
+    for number, typed in enumerate(["  Trim Shop  ", "Trim Shop"]):
+        email = f"t{number}@example.com"
+        assert run("tag", "--seller", typed, "--reason", "other", "--email", email).startswith(
+            "tag"
+        )
+
+
 def test_import_file(run: Cli, tmp_path: Path) -> None:
     run("seller", "create", "Ops", "--admin")
     path = tmp_path / "history.jsonl"

@@ -130,7 +130,7 @@ def emit(data: Any, *, as_json: bool, text: str) -> None:
 
 def seller_named(db: Database, name: str) -> Seller:
     with SqlUnitOfWork(db.sessions) as uow:
-        found = uow.sellers.find_by_name(name)
+        found = uow.sellers.find_by_name(name.strip())  # as `seller create` stored it
     if found is None:
         raise click.BadParameter(f"no seller named {name!r}", param_hint="--seller")
     return found
