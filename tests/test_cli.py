@@ -55,6 +55,14 @@ def test_demo_tells_the_case_study(run: Cli) -> None:
     assert again["api_key"] != demo["api_key"]
 
 
+def test_demo_refuses_a_database_using_its_sellers_names(run: Cli) -> None:
+    run("seller", "create", "Community Seller 01")
+    result = run.runner.invoke(cli, ["demo"], env=run.env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: seller_exists: the demo brings its own sellers")
+    assert [s.name for s in _sellers(run)] == ["Community Seller 01"]
+
+
 def test_seller_tag_lookup_untag(run: Cli) -> None:
     created = json.loads(run("seller", "create", "Shop A", "--json"))
     assert created["api_key"].startswith("bg_")

@@ -181,6 +181,7 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
+@reports_errors
 def demo_command(settings: Settings, as_json: bool) -> None:
     """Load the demo data (once) and print a key of the demo seller."""
     with opened(settings) as db:
