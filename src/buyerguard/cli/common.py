@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,8 +50,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BuyerGuardError as error:
-            click.echo(f"error: {error.code}: {error.message}", err=True)
-            sys.exit(1)
+            raise CommandError(f"{error.code}: {error.message}") from None
 
     return wrapper  # type: ignore[return-value]  # wraps keeps the signature click reads
 
@@ -70,20 +68,24 @@ def buyer_from(options: dict[str, Any]) -> dict[str, object]:
 @contextmanager
 def opened(settings: Settings) -> Iterator[Database]:
     settings.prepared_data_dir()
-    database = None
     try:
         database = open_database(settings.resolved_database_url())
-        upgrade(database)
     except UnusableDatabaseError as error:
-        if database is not None:
-            database.dispose()
-        # The setting that points at it is the one to check (the default file is in the data dir).
-        setting = "BUYERGUARD_DATABASE_URL" if settings.database_url else "BUYERGUARD_DATA_DIR"
-        raise SettingsError(f"{setting}: {error}") from None
+        raise _unusable(settings, error) from None
     try:
+        try:
+            upgrade(database)
+        except UnusableDatabaseError as error:
+            raise _unusable(settings, error) from None
         yield database
     finally:
         database.dispose()
+
+
+def _unusable(settings: Settings, error: UnusableDatabaseError) -> SettingsError:
+    # Blamed on the setting that points at the database (by default a file in the data directory).
+    setting = "BUYERGUARD_DATABASE_URL" if settings.database_url else "BUYERGUARD_DATA_DIR"
+    return SettingsError(f"{setting}: {error}")
 
 
 @contextmanager
