@@ -55,6 +55,14 @@ def test_demo_tells_the_case_study(run: Cli) -> None:
     assert again["api_key"] != demo["api_key"]
 
 
+def test_demo_refuses_a_database_using_its_sellers_names(run: Cli) -> None:
+    run("seller", "create", "Community Seller 01")
+    result = run.runner.invoke(cli, ["demo"], env=run.env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: seller_exists: the demo brings its own sellers")
+    assert [s.name for s in _sellers(run)] == ["Community Seller 01"]
+
+
 def test_seller_tag_lookup_untag(run: Cli) -> None:
     created = json.loads(run("seller", "create", "Shop A", "--json"))
     assert created["api_key"].startswith("bg_")
@@ -81,6 +89,15 @@ def test_seller_tag_lookup_untag(run: Cli) -> None:
         ]
         == []
     )
+
+
+def test_a_seller_is_found_by_its_name_as_typed_at_creation(run: Cli) -> None:
+    run("seller", "create", "  Trim Shop  ")
+    for number, typed in enumerate(["  Trim Shop  ", "Trim Shop"]):
+        email = f"t{number}@example.com"
+        assert run("tag", "--seller", typed, "--reason", "other", "--email", email).startswith(
+            "tag"
+        )
 
 
 def test_import_file(run: Cli, tmp_path: Path) -> None:

@@ -8,8 +8,16 @@ never waits longer than the timeout. Mistakes in the request itself (4xx) do rai
 
 from __future__ import annotations
 
+import contextvars
+import http.client
+import io
 import json
+import queue
+import socket
+import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,14 +36,23 @@ class ClientError(Exception):
         self.message = message
 
 
+class UnexpectedReply(ValueError):
+    """A 2xx answer that is not buyerguard's (a proxy's page, a body of the wrong shape): the
+    service is failing as surely as when it does not answer."""
+
+
 @dataclass(frozen=True)
 class ScreeningResult:
     decision: str
-    degraded: bool = False  # True: buyerguard did not answer in time; `decision` is the fallback
+    degraded: bool = False  # True: no usable answer in time; `decision` is the fallback
     reasons: list[dict[str, Any]] = field(default_factory=list)
     screening_id: int | None = None
     error: str | None = None
     body: dict[str, Any] = field(default_factory=dict)
+
+
+# What a slow, down or misbehaving service raises: the cases `screen` answers with the fallback.
+_SERVICE_FAILURES = (OSError, http.client.HTTPException, UnexpectedReply)
 
 
 class Client:
@@ -49,40 +66,75 @@ class Client:
     ) -> None:
         if on_failure not in FALLBACK_DECISION:
             raise ValueError("on_failure must be 'open' or 'closed'")
+        if not timeout > 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # Else every screening would fail, and be hidden as a degraded fallback.
+            raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
         self.on_failure = on_failure
+        self._opener = urllib.request.build_opener(_HTTPHandler, _HTTPSHandler)
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The answer's JSON object, or the error, within the timeout. The exchange runs on a
+        thread of its own: nothing in it (not even resolving the host name) can hold the caller
+        longer, and it gives up by the same deadline itself."""
         request = urllib.request.Request(
             self.base_url + path,
             data=json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
             method="POST",
         )
+        deadline = time.monotonic() + self.timeout
+        outcome: queue.SimpleQueue[dict[str, Any] | Exception] = queue.SimpleQueue()
+
+        def exchange() -> None:
+            _DEADLINE.set(deadline)
+            try:
+                outcome.put(self._exchange(request, deadline))
+            except Exception as error:  # handed to the caller, who decides what it means
+                outcome.put(error)
+
+        threading.Thread(target=exchange, name="buyerguard-client", daemon=True).start()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                result: dict[str, Any] = json.loads(response.read())
-                return result
+            result = outcome.get(timeout=self.timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no answer within {self.timeout} s") from None
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _exchange(self, request: urllib.request.Request, deadline: float) -> dict[str, Any]:
+        left = max(deadline - time.monotonic(), 0.001)
+        try:
+            with self._opener.open(request, timeout=left) as response:
+                return _json_object(response.read())
         except urllib.error.HTTPError as error:
+            with error:  # the connection ends with the exchange; its body goes on without it
+                body = _body_of(error)
             if 400 <= error.code < 500 and error.code != 429:
-                detail = json.loads(error.read() or b"{}").get("error", {})
-                raise ClientError(
-                    error.code, detail.get("code", "error"), detail.get("message", "")
-                ) from None
-            raise
+                raise _refusal(error.code, error.reason, body) from None
+            raise urllib.error.HTTPError(
+                request.full_url, error.code, error.reason, error.headers, io.BytesIO(body)
+            ) from None
 
     def screen(self, order: dict[str, Any], buyer: dict[str, str]) -> ScreeningResult:
-        """Screen one order; on a timeout, a network error, 429 or 5xx, return the fallback."""
+        """Screen one order; when buyerguard times out, cannot be reached, answers 429 or 5xx, or
+        answers with something that is not a screening, return the fallback."""
         try:
             body = self._post("/v1/screenings", {"order": order, "buyer": buyer})
-        except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as error:
+            decision = body.get("decision")
+            if not isinstance(decision, str):
+                raise UnexpectedReply(f"not a screening: no decision in {_excerpt(body)}")
+        except _SERVICE_FAILURES as error:
             return ScreeningResult(
                 decision=FALLBACK_DECISION[self.on_failure], degraded=True, error=repr(error)
             )
         return ScreeningResult(
-            decision=body["decision"],
+            decision=decision,
             reasons=body.get("reasons", []),
             screening_id=body.get("screening_id"),
             body=body,
@@ -91,3 +143,93 @@ class Client:
     def lookup(self, buyer: dict[str, str]) -> dict[str, Any]:
         """A buyer's profile; errors raise (a lookup has no safe default)."""
         return self._post("/v1/buyers/lookup", {"buyer": buyer})
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        raise UnexpectedReply(f"not JSON: {_excerpt(data)}") from None
+    if not isinstance(parsed, dict):
+        raise UnexpectedReply(f"not a JSON object: {_excerpt(parsed)}")
+    return parsed
+
+
+def _body_of(error: urllib.error.HTTPError) -> bytes:
+    try:
+        return error.read()
+    except (OSError, http.client.HTTPException):
+        return b""  # cut short, or too slow: the status says enough
+
+
+def _refusal(status: int, reason: str, body: bytes) -> ClientError:
+    """The refusal as the server explains it in its JSON body; from a proxy's page, the status and
+    its reason alone."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    detail = parsed.get("error") if isinstance(parsed, dict) else None
+    if not isinstance(detail, dict):
+        detail = {}
+    code, message = detail.get("code", "error"), detail.get("message", reason)
+    return ClientError(status, str(code), str(message))
+
+
+def _excerpt(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+# The deadline of the exchange running on this thread, for the responses it reads.
+_DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("buyerguard_client_deadline")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads a response giving each read only the time left before the deadline: a server that
+    sends its answer a byte at a time cannot stretch the wait, as it can with a timeout per read."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)  # holds the socket open until closed
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not arrive in time")
+        self._sock.settimeout(left)
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()
+        self.fp = io.BufferedReader(_DeadlineReader(sock, _DEADLINE.get()))
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_HTTPConnection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_HTTPSConnection, req)

@@ -7,10 +7,14 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE = "secret.key"
+
+
+class SettingsError(ValueError):
+    """A setting, or the data directory it names, cannot be used; the message says which."""
 
 
 class Settings(BaseSettings):
@@ -34,12 +38,16 @@ class Settings(BaseSettings):
         "and kept in `secret.key` in the data directory, never in the database.",
     )
     host: str = Field("127.0.0.1", description="Address `buyerguard serve` listens on.")
-    port: int = Field(8000, description="Port `buyerguard serve` listens on.")
+    port: int = Field(
+        8000, ge=1, le=65535, description="Port `buyerguard serve` listens on, 1 to 65535."
+    )
     max_body_bytes: int = Field(
-        1024 * 1024, description="Largest request body accepted (413 above)."
+        1024 * 1024, ge=1, description="Largest request body accepted (413 above), at least 1."
     )
     max_import_bytes: int = Field(
-        64 * 1024 * 1024, description="Largest body accepted by `POST /v1/imports`."
+        64 * 1024 * 1024,
+        ge=1,
+        description="Largest body accepted by `POST /v1/imports`, at least 1.",
     )
 
     auth_cache_seconds: float = Field(
@@ -65,17 +73,35 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'buyerguard.db'}"
 
+    def prepared_data_dir(self) -> Path:
+        """The data directory, made if it does not exist yet."""
+        where = f"BUYERGUARD_DATA_DIR {self.data_dir}"
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise SettingsError(f"{where}: not a directory") from None
+        except OSError as error:
+            raise SettingsError(f"{where}: {error.strerror or error}") from None
+        return self.data_dir
+
     def identifier_secret(self) -> bytes:
         """The HMAC key of identifiers: given, or generated once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key.encode()
         path = self.data_dir / SECRET_FILE
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            _create_secret(path)
-        secret = path.read_text().strip()
+        try:
+            if not path.exists():
+                self.prepared_data_dir()
+                _create_secret(path)
+            secret = path.read_text().strip()
+        except OSError as error:
+            raise SettingsError(f"{path}: {error.strerror or error}") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path} is not a key buyerguard wrote: restore it") from None
         if not secret:
-            raise ValueError(f"{path} is empty: restore it, or remove it only if the data is new")
+            raise SettingsError(
+                f"{path} is empty: restore it, or remove it only if the data is new"
+            )
         return secret.encode()
 
 
@@ -96,4 +122,17 @@ def _create_secret(path: Path) -> None:
 
 
 def load_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_described(error)) from None
+
+
+def _described(error: ValidationError) -> str:
+    """Each problem on one line, naming its variable; values are not shown (they may be secret)."""
+    problems = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        field = problem["loc"][0] if problem["loc"] else None
+        problems.append(message if field is None else f"BUYERGUARD_{str(field).upper()}: {message}")
+    return "; ".join(problems)

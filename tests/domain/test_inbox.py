@@ -148,6 +148,15 @@ def test_a_csv_with_unknown_columns_is_refused_naming_them():
     assert "order_ref" in CSV_COLUMNS
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
+def test_an_empty_csv_is_refused_as_empty(text):
+    with pytest.raises(InvalidImportError) as caught:
+        parse_history(io.StringIO(text, newline=""), csv_format=True, secret=SECRET, now=NOW)
+    [(line, message)] = caught.value.errors
+    assert (line, message.split(";")[0]) == (1, "the file is empty")
+    assert "type" in message
+
+
 CSV_HEADER = "type,occurred_at,order_ref,email,shipping_address\n"
 AT = "2025-01-02T10:00:00Z"
 

@@ -91,9 +91,14 @@ def test_logistics_buyers_are_not_bad_and_are_tagged_for_logistics() -> None:
         {"buyers": -1},
         {"orders_per_buyer": 0.5},
         {"bad_buyer_share": 0.8, "logistics_buyer_share": 0.3},
+        {"buyers": None},
+        {"buyers": "1000"},
+        {"buyers": 10.5},
+        {"orders_per_buyer": float("inf")},
+        {"report_rate": True},
     ],
 )
-def test_impossible_parameters_are_refused(params: dict[str, float]) -> None:
+def test_impossible_parameters_are_refused(params: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         SimulationParams(**params)  # type: ignore[arg-type]  # the values are deliberately bad
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import IO, Any, TextIO, TypeVar
 
 import click
 
-from buyerguard.config import Settings
+from buyerguard.config import Settings, SettingsError
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.sellers import Seller
-from buyerguard.storage.database import Database, open_database
+from buyerguard.storage.database import Database, UnusableDatabaseError, open_database
 from buyerguard.storage.schema import upgrade
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
@@ -35,6 +35,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+class CommandError(click.ClickException):
+    """A problem the user can fix, reported as domain errors are: one line on stderr, exit 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=True)
+
+
 def reports_errors(command: F) -> F:
     """Domain errors print their message to stderr and exit 1, as the error table says."""
 
@@ -43,8 +50,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BuyerGuardError as error:
-            click.echo(f"error: {error.code}: {error.message}", err=True)
-            sys.exit(1)
+            raise CommandError(f"{error.code}: {error.message}") from None
 
     return wrapper  # type: ignore[return-value]  # wraps keeps the signature click reads
 
@@ -61,13 +67,63 @@ def buyer_from(options: dict[str, Any]) -> dict[str, object]:
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = open_database(settings.resolved_database_url())
+    settings.prepared_data_dir()
     try:
-        upgrade(database)
+        database = open_database(settings.resolved_database_url())
+    except UnusableDatabaseError as error:
+        raise _unusable(settings, error) from None
+    try:
+        try:
+            upgrade(database)
+        except UnusableDatabaseError as error:
+            raise _unusable(settings, error) from None
         yield database
     finally:
         database.dispose()
+
+
+def _unusable(settings: Settings, error: UnusableDatabaseError) -> SettingsError:
+    # Blamed on the setting that points at the database (by default a file in the data directory).
+    setting = "BUYERGUARD_DATABASE_URL" if settings.database_url else "BUYERGUARD_DATA_DIR"
+    return SettingsError(f"{setting}: {error}")
+
+
+@contextmanager
+def text_file(path: Path, *, newline: str) -> Iterator[TextIO]:
+    """`path` opened as UTF-8 text; bytes that are not end the command, naming their line."""
+    with path.open(encoding=TEXT_FILES, newline=newline) as file:
+        try:
+            yield file
+        except UnicodeDecodeError:
+            line = _undecodable_line(path)
+            if line is None:  # not this file's bytes: something else went wrong
+                raise
+            raise CommandError(f"{path}, line {line}: not UTF-8 text") from None
+
+
+def read_text(file: TextIO) -> str:
+    """All of a file opened as UTF-8 text (or standard input), as `text_file` reports it."""
+    try:
+        return file.read()
+    except UnicodeDecodeError:
+        line = _undecodable_line(Path(file.name))
+        where = "" if line is None else f", line {line}"
+        raise CommandError(f"{file.name}{where}: not UTF-8 text") from None
+
+
+def _undecodable_line(path: Path) -> int | None:
+    """The number of the first line that is not UTF-8, read again from the file (line feeds are
+    never part of another character's bytes); None when there is none, or no file to read."""
+    try:
+        with path.open("rb") as file:
+            for number, line in enumerate(file, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+    except OSError:
+        pass
+    return None
 
 
 def emit(data: Any, *, as_json: bool, text: str) -> None:
@@ -76,7 +132,7 @@ def emit(data: Any, *, as_json: bool, text: str) -> None:
 
 def seller_named(db: Database, name: str) -> Seller:
     with SqlUnitOfWork(db.sessions) as uow:
-        found = uow.sellers.find_by_name(name)
+        found = uow.sellers.find_by_name(name.strip())  # as `seller create` stored it
     if found is None:
         raise click.BadParameter(f"no seller named {name!r}", param_hint="--seller")
     return found

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from buyerguard.cli.common import TEXT_FILES, emit, now, opened, reports_errors, seller_named
+from buyerguard.cli.common import emit, now, opened, reports_errors, seller_named, text_file
 from buyerguard.config import Settings
 from buyerguard.services import alerts, event_processing, events
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -48,7 +48,7 @@ def events_import(
     csv_format = file_format == "csv" or (file_format == "auto" and file.suffix.lower() == ".csv")
     # The csv module reads line breaks itself (in quoted cells too); JSON Lines end at "\n" only.
     newline = "" if csv_format else "\n"
-    with opened(settings) as db, file.open(encoding=TEXT_FILES, newline=newline) as lines:
+    with opened(settings) as db, text_file(file, newline=newline) as lines:
         who = seller_named(db, seller_name)
         result = events.import_event_history(
             SqlUnitOfWork(db.sessions),

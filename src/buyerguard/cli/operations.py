@@ -23,7 +23,9 @@ def init(settings: Settings) -> None:
 
 @click.command()
 @click.option("--host", default=None, help="Default: BUYERGUARD_HOST or 127.0.0.1.")
-@click.option("--port", default=None, type=int, help="Default: BUYERGUARD_PORT or 8000.")
+@click.option(
+    "--port", default=None, type=click.IntRange(1, 65535), help="Default: BUYERGUARD_PORT or 8000."
+)
 @click.option(
     "--jobs/--no-jobs",
     "with_jobs",
@@ -60,7 +62,8 @@ def serve(
                 daemon=True,  # ends with the server
             )
             runner.start()
-        bind_host, bind_port = host or settings.host, port or settings.port
+        bind_host = settings.host if host is None else host
+        bind_port = settings.port if port is None else port
         click.echo(f"serving on http://{bind_host}:{bind_port} (API docs at /docs)")
         if workers == 1:
             app = create_app(settings, database=database)

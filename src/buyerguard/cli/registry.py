@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from buyerguard.cli.common import (
-    TEXT_FILES,
     buyer_from,
     buyer_options,
     emit,
@@ -18,6 +17,7 @@ from buyerguard.cli.common import (
     opened,
     reports_errors,
     seller_named,
+    text_file,
 )
 from buyerguard.config import Settings
 from buyerguard.domain.profiles import Profile
@@ -156,7 +156,7 @@ def profile_text(profile: Profile) -> str:
 @reports_errors
 def import_command(settings: Settings, file: Path, seller_name: str, as_json: bool) -> None:
     """Import a JSON Lines file of tags and completed orders, all or nothing."""
-    with opened(settings) as db, file.open(encoding=TEXT_FILES, newline="\n") as lines:
+    with opened(settings) as db, text_file(file, newline="\n") as lines:
         who = seller_named(db, seller_name)
         result = imports.import_lines(
             SqlUnitOfWork(db.sessions),
@@ -181,6 +181,7 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
+@reports_errors
 def demo_command(settings: Settings, as_json: bool) -> None:
     """Load the demo data (once) and print a key of the demo seller."""
     with opened(settings) as db:

@@ -18,6 +18,7 @@ from buyerguard.cli.common import (
     emit,
     now,
     opened,
+    read_text,
     reports_errors,
     seller_named,
 )
@@ -148,7 +149,7 @@ def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
 @reports_errors
 def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
     """Validate FILE (- for stdin) and save it as the next version."""
-    source = file.read()
+    source = read_text(file)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
         saved = policies.save_policy(
@@ -160,12 +161,17 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 @policy.command("backtest")
 @click.argument("file", type=click.File("r", encoding=TEXT_FILES))
 @click.option("--seller", "seller_name", required=True)
-@click.option("--days", type=int, default=None, help="Only the last N days of screenings.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),  # as POST /v1/policy/backtest takes
+    default=None,
+    help="Only the last N days of screenings.",
+)
 @click.pass_obj
 @reports_errors
 def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int | None) -> None:
     """Replay the draft in FILE on the seller's logged screenings (prints JSON)."""
-    source = file.read()
+    source = read_text(file)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
         report = policies.backtest_policy(

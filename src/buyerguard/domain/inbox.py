@@ -253,8 +253,12 @@ def _csv_rows(lines: Iterable[str]) -> list[Row]:
     number, header = next(records, (1, []))
     if isinstance(header, BuyerGuardError):
         raise InvalidImportError([(number, header.message)])
+    if not header:  # no record at all: blank lines are skipped
+        raise InvalidImportError(
+            [(1, f"the file is empty; its first line names the columns: {', '.join(CSV_COLUMNS)}")]
+        )
     unknown = [name for name in header if name not in CSV_COLUMNS]
-    if unknown or not header:
+    if unknown:
         raise InvalidImportError(
             [(number, f"unknown column(s) {', '.join(unknown)}; valid: {', '.join(CSV_COLUMNS)}")]
         )

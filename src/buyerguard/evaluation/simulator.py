@@ -13,6 +13,7 @@ clean orders otherwise. Four kinds of malicious sellers attack the registry:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,10 @@ class SimulationParams:
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
+            whole = isinstance(field.default, int)
+            if not _is_number(value, whole=whole):
+                kind = "a whole number" if whole else "a number"
+                raise InvalidInputError(f"{field.name} must be {kind}, got {value!r}")
             if value < 0:
                 raise InvalidInputError(f"{field.name} must not be negative, got {value}")
             if field.name.endswith(("_share", "_rate")) and value > 1:
@@ -332,6 +337,11 @@ def to_json(market: Marketplace, params: SimulationParams, seed: int) -> dict[st
             )
         ],
     }
+
+
+def _is_number(value: object, *, whole: bool) -> bool:
+    kinds = int if whole else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def params_from(**params: Any) -> SimulationParams:

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from buyerguard.domain.sellers import Role
+from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services import imports, sellers
+from buyerguard.services.sellers import SellerExistsError
 from buyerguard.services.unit_of_work import UnitOfWork
 
 DEMO_SELLER = "Demo Shop"
+DEMO_OPERATOR = "Demo Operator"
 CASE_STUDY_BUYER = {
     "platform_buyer_id": "aliexpress:cn1234",
     "email": "case.study@example.com",
@@ -74,21 +77,42 @@ def _story(now: datetime) -> list[str]:
 
 
 def load_demo(uow: UnitOfWork, *, secret: bytes, now: datetime) -> DemoResult:
-    """Load the demo once; afterwards only issue a fresh key for the demo seller."""
+    """Load the demo once, all of it or nothing; afterwards only issue a fresh key for the demo
+    seller. It brings its own sellers: a database where one of their names is taken is refused."""
+    story = _story(now)
+    community = sorted({json.loads(line)["seller"] for line in story} - {DEMO_SELLER})
     with uow:
         existing = uow.sellers.find_by_name(DEMO_SELLER)
-    if existing is not None:
-        return DemoResult(sellers.issue_api_key(uow, existing.id, now=now), loaded=False)
-    admin = sellers.create_seller(uow, "Demo Operator", role=Role.ADMIN, now=now).seller
-    created = sellers.create_seller(uow, DEMO_SELLER, role=Role.SELLER, now=now)
-    story = _story(now)
-    with uow:
-        # The community of the story is established: two years on the registry, trusted, as the
-        # trust job rates sellers whose reports others confirm.
-        since = now - ESTABLISHED_FOR
-        for name in sorted({json.loads(line)["seller"] for line in story} - {DEMO_SELLER}):
-            uow.sellers.add(name, role=Role.SELLER, trust=ESTABLISHED_TRUST, now=since)
-        uow.sellers.set_trust({created.seller.id: ESTABLISHED_TRUST}, now=now)
+        if existing is not None:
+            key = sellers.add_api_key(uow, existing.id, now=now)
+            uow.commit()
+            return DemoResult(key, loaded=False)
+        taken = sorted(uow.sellers.ids_by_name([DEMO_OPERATOR, *community]))
+        if taken:
+            shown = ", ".join(repr(name) for name in taken[:3])
+            more = f" and {len(taken) - 3} more" if len(taken) > 3 else ""
+            verb = "exists" if len(taken) == 1 else "exist"
+            raise SellerExistsError(
+                f"the demo brings its own sellers, and {shown}{more} {verb} already: "
+                "load it into an empty database"
+            )
+        key = _add_story(uow, story, community, secret=secret, now=now)
         uow.commit()
-    imports.import_lines(uow, story, importer=admin, secret=secret, now=now)
-    return DemoResult(created.api_key, loaded=True)
+    return DemoResult(key, loaded=True)
+
+
+def _add_story(
+    uow: UnitOfWork, story: list[str], community: list[str], *, secret: bytes, now: datetime
+) -> str:
+    """The demo's sellers and lines, in the caller's transaction; the demo seller's key."""
+    admin = uow.sellers.add(DEMO_OPERATOR, role=Role.ADMIN, trust=NEW_SELLER_TRUST, now=now)
+    shop = uow.sellers.add(DEMO_SELLER, role=Role.SELLER, trust=NEW_SELLER_TRUST, now=now)
+    key = sellers.add_api_key(uow, shop.id, now=now)
+    # The community of the story is established: two years on the registry, trusted, as the
+    # trust job rates sellers whose reports others confirm.
+    since = now - ESTABLISHED_FOR
+    for name in community:
+        uow.sellers.add(name, role=Role.SELLER, trust=ESTABLISHED_TRUST, now=since)
+    uow.sellers.set_trust({shop.id: ESTABLISHED_TRUST}, now=now)
+    imports.store_lines(uow, story, importer=admin, secret=secret, now=now)
+    return key

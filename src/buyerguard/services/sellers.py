@@ -35,8 +35,7 @@ def create_seller(uow: UnitOfWork, name: str, *, role: Role, now: datetime) -> N
         if uow.sellers.find_by_name(cleaned) is not None:
             raise SellerExistsError(f"a seller named {cleaned!r} exists already")
         seller = uow.sellers.add(cleaned, role=role, trust=NEW_SELLER_TRUST, now=now)
-        key = new_api_key(secrets.token_bytes(24))
-        uow.sellers.add_api_key(seller.id, hash_api_key(key), now=now)
+        key = add_api_key(uow, seller.id, now=now)
         uow.commit()
     return NewSeller(seller, key)
 
@@ -44,9 +43,15 @@ def create_seller(uow: UnitOfWork, name: str, *, role: Role, now: datetime) -> N
 def issue_api_key(uow: UnitOfWork, seller_id: int, *, now: datetime) -> str:
     with uow:
         uow.sellers.get(seller_id)
-        key = new_api_key(secrets.token_bytes(24))
-        uow.sellers.add_api_key(seller_id, hash_api_key(key), now=now)
+        key = add_api_key(uow, seller_id, now=now)
         uow.commit()
+    return key
+
+
+def add_api_key(uow: UnitOfWork, seller_id: int, *, now: datetime) -> str:
+    """A new key of the seller, in the caller's open transaction; only its hash is kept."""
+    key = new_api_key(secrets.token_bytes(24))
+    uow.sellers.add_api_key(seller_id, hash_api_key(key), now=now)
     return key
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+
+class UnusableDatabaseError(Exception):
+    """No database at all behind a URL: it is malformed, its driver is not installed, its server
+    does not answer or its file cannot be opened. The message never shows a password."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,37 @@ def open_database(url: str, *, echo: bool = False) -> Database:
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 10
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise UnusableDatabaseError(f"{_shown(url)}: no such kind of database") from None
+    except ArgumentError:
+        raise UnusableDatabaseError(
+            "not a database URL (dialect+driver://user:password@host/name)"
+        ) from None
+    except ImportError as error:
+        raise UnusableDatabaseError(
+            f"{_shown(url)}: its driver is not installed (no module {error.name})"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _restore_cache)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def connected(database: Database) -> Iterator[Connection]:
+    """A connection, or UnusableDatabaseError saying why none can be had."""
+    try:
+        connection = database.engine.connect()
+    except DBAPIError as error:
+        lines = str(error.orig).strip().splitlines()
+        reason = lines[0] if lines else type(error.orig).__name__
+        shown = database.engine.url.render_as_string(hide_password=True)
+        raise UnusableDatabaseError(f"{shown}: {reason}") from None
+    with connection:
+        yield connection

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from buyerguard.storage.database import Database
+from buyerguard.storage.database import Database, connected
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +23,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(database: Database) -> None:
-    with database.engine.begin() as connection:
+    with connected(database) as connection, connection.begin():
         command.upgrade(alembic_config(connection), "head")
 
 

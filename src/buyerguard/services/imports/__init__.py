@@ -16,7 +16,7 @@ from buyerguard.services.imports.parsing import Chunk, parsed_chunks
 from buyerguard.services.imports.storing import ImportResult, ImportStore
 from buyerguard.services.unit_of_work import UnitOfWork
 
-__all__ = ["CHUNK_LINES", "ImportResult", "import_lines"]
+__all__ = ["CHUNK_LINES", "ImportResult", "import_lines", "store_lines"]
 
 CHUNK_LINES = 20_000
 # The first chunks are smaller: nothing is stored until the first is parsed, and the worker parses
@@ -34,25 +34,38 @@ def import_lines(
 ) -> ImportResult:
     """Import every line or none: any bad line rolls the whole import back, and the error lists the
     line numbers of all bad lines."""
+    with _COLLECTOR.during_import(), uow:
+        result = store_lines(uow, lines, importer=importer, secret=secret, now=now)
+        uow.commit()
+    return result
+
+
+def store_lines(
+    uow: UnitOfWork,
+    lines: Iterable[str],
+    *,
+    importer: Seller,
+    secret: bytes,
+    now: datetime,
+) -> ImportResult:
+    """As `import_lines`, in the caller's open transaction, left for the caller to commit (bad
+    lines raise InvalidImportError before it can)."""
     parser = RecordParser(
         importer=importer.name, may_name_sellers=importer.is_admin, secret=secret, now=now
     )
     errors: list[tuple[int, str]] = []
-    with _COLLECTOR.during_import(), uow:
-        uow.expect_bulk_writes()
-        chunks = parsed_chunks(_chunks(enumerate(lines, start=1)), parser, uow.time_format())
-        store = ImportStore(uow, importer, now=now)
-        with closing(chunks) as parsed:
-            for records, bad, times in parsed:
-                errors.extend(bad)
-                if not errors:
-                    uow.formatted_times(times)
-                    store.store(records)
-        if errors:
-            raise InvalidImportError(errors)
-        result = store.finish()
-        uow.commit()
-    return result
+    uow.expect_bulk_writes()
+    chunks = parsed_chunks(_chunks(enumerate(lines, start=1)), parser, uow.time_format())
+    store = ImportStore(uow, importer, now=now)
+    with closing(chunks) as parsed:
+        for records, bad, times in parsed:
+            errors.extend(bad)
+            if not errors:
+                uow.formatted_times(times)
+                store.store(records)
+    if errors:
+        raise InvalidImportError(errors)
+    return store.finish()
 
 
 class _CollectorPause:
