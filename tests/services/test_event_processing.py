@@ -262,3 +262,22 @@ def test_one_event_a_batch_reaches_the_same_tags_as_one_batch(uow):
     (non_payment, cod_refusal) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)[::-1]
     assert (non_payment.reason, non_payment.note) == ("non_payment", "automatic, from event e5")
     assert (cod_refusal.reason, cod_refusal.order_ref) == ("cod_refusal", "A-2")
+
+
+def test_an_old_fact_is_recorded_as_history_once_however_often_its_buyer_is_processed(uow):
+    shop = new_seller(uow, "Shop")
+    buyer = {"email": "a@example.com"}
+    post(
+        uow,
+        shop,
+        event("e1", "chargeback.created", "A-1", days_ago=6 * 365, buyer=buyer, reason="fraud"),
+    )
+    first = process(uow)
+    post(uow, shop, event("e2", "order.created", "A-2", days_ago=1, buyer=buyer))
+    again = process(uow)
+    post(uow, shop, event("e3", "order.created", "A-3", days_ago=1, buyer=buyer))
+    process(uow)
+    assert (first.tags_created, again.tags_created) == (1, 0)
+    assert [(reason, status) for reason, status, _ in tags_of(uow, shop)] == [
+        ("card_fraud", "expired")
+    ]

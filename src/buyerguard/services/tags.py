@@ -9,7 +9,7 @@ from datetime import datetime
 from buyerguard.domain.errors import ConflictError
 from buyerguard.domain.identifiers import hash_identifiers
 from buyerguard.domain.orders import KnownOrder
-from buyerguard.domain.tags import NewTag, Tag, TagRecord, TagStatus, expiry_for
+from buyerguard.domain.tags import DatedTagKey, NewTag, Tag, TagRecord, TagStatus, expiry_for
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
 from buyerguard.services.unit_of_work import UnitOfWork
@@ -33,15 +33,16 @@ def store_tags(
     and refreshes the aggregates of every buyer touched."""
     keys = [(p.tag.seller_id, p.buyer_id, p.tag.reason) for p in pending]
     taken = uow.tags.active_keys(keys)
+    history = _history(uow, keys, pending, now=now)
     refs = [(p.tag.seller_id, p.tag.order_ref) for p in pending if p.tag.order_ref]
     orders = uow.orders.existing(refs)
     rows: list[TagRecord] = []
     positions: list[int | None] = []
     for key, item in zip(keys, pending, strict=True):
-        if key in taken:
+        at = item.tag.created_at or now
+        if key in taken or (*key, at) in history:
             positions.append(None)
             continue
-        at = item.tag.created_at or now
         expires_at = expiry_for(item.tag.reason, at)
         ref = item.tag.order_ref
         status = TagStatus.ACTIVE if expires_at > now else TagStatus.EXPIRED
@@ -49,6 +50,8 @@ def store_tags(
             # Only an active tag stands in the way of another: a tag already expired when given
             # is history, as it is against tags stored earlier.
             taken.add(key)
+        else:
+            history.add((*key, at))
         positions.append(len(rows))
         rows.append(
             TagRecord(
@@ -69,6 +72,23 @@ def store_tags(
     ids = uow.tags.add_many(rows, returning=returning) or [0] * len(rows)
     refresh_stats(uow, {row.buyer_id for row in rows})
     return [None if pos is None else ids[pos] for pos in positions]
+
+
+def _history(
+    uow: UnitOfWork,
+    keys: Sequence[tuple[int, int, str]],
+    pending: Sequence[PendingTag],
+    *,
+    now: datetime,
+) -> set[DatedTagKey]:
+    """Of the tags that would be stored already expired, those stored so before: the same old fact
+    given again (events judge an order's whole history every time) is not history twice."""
+    expired = [
+        (*key, at)
+        for key, item in zip(keys, pending, strict=True)
+        if (at := item.tag.created_at) is not None and expiry_for(item.tag.reason, at) <= now
+    ]
+    return uow.tags.dated_keys(expired) if expired else set()
 
 
 def _order_backed(order: KnownOrder | None, buyer_id: int) -> bool:
