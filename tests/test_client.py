@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from buyerguard.client import Client, ClientError, ScreeningResult
+from buyerguard.client import Client, ClientError, ScreeningResult, ServiceUnavailable
 from buyerguard.config import Settings
 from buyerguard.storage.database import Database
 from buyerguard.web.app import create_app
@@ -237,3 +237,31 @@ def test_a_refusal_with_a_proxys_page_raises_with_its_status(
 def test_a_base_url_that_is_not_http_is_refused_at_once(base_url: str) -> None:
     with pytest.raises(ValueError, match="base_url"):
         Client(base_url, "bg_key")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HELLO THIS IS NOT HTTP\r\n\r\n",
+        b"",
+        reply("200 OK", b"{}"),
+        reply("200 OK", b"<html>Welcome</html>", "text/html"),
+        reply("503 Service Unavailable", b"<html>503</html>", "text/html"),
+    ],
+    ids=["not http", "hung up", "not a profile", "html", "503 html"],
+)
+def test_a_lookup_the_service_fails_raises_service_unavailable(
+    raw: Callable[[Answer], str], answer: bytes
+) -> None:
+    client = Client(raw(answer), "bg_key", timeout=2, on_failure="open")
+    with pytest.raises(ServiceUnavailable) as raised:
+        client.lookup({"email": "x@example.com"})
+    assert raised.value.__cause__ is not None
+
+
+def test_a_lookup_of_a_closed_port_raises_service_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ServiceUnavailable):
+        Client(f"http://127.0.0.1:{port}", "bg_key", timeout=1).lookup({"email": "x@example.com"})

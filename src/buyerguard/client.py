@@ -36,6 +36,11 @@ class ClientError(Exception):
         self.message = message
 
 
+class ServiceUnavailable(Exception):
+    """buyerguard timed out, could not be reached, answered 429 or 5xx, or answered with something
+    that is not buyerguard's: the one error `lookup` raises for all of these (the cause chained)."""
+
+
 class UnexpectedReply(ValueError):
     """A 2xx answer that is not buyerguard's (a proxy's page, a body of the wrong shape): the
     service is failing as surely as when it does not answer."""
@@ -141,8 +146,15 @@ class Client:
         )
 
     def lookup(self, buyer: dict[str, str]) -> dict[str, Any]:
-        """A buyer's profile; errors raise (a lookup has no safe default)."""
-        return self._post("/v1/buyers/lookup", {"buyer": buyer})
+        """A buyer's profile. A lookup has no safe default, so failures raise: ClientError for a
+        refused request, ServiceUnavailable when the service fails to answer with a profile."""
+        try:
+            body = self._post("/v1/buyers/lookup", {"buyer": buyer})
+            if "distinct_reporters" not in body:
+                raise UnexpectedReply(f"not a profile: {_excerpt(body)}")
+        except _SERVICE_FAILURES as error:
+            raise ServiceUnavailable(repr(error)) from error
+        return body
 
 
 def _json_object(data: bytes) -> dict[str, Any]:
