@@ -13,17 +13,26 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
 
 
+class TimeRangeError(InvalidInputError):
+    """A time the registry cannot take; `problem` says why without the field, for callers that
+    report fields their own way."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.problem = problem
+
+
 def as_utc(value: datetime, *, field: str, earliest: datetime | None = EARLIEST) -> datetime:
     """`value` in UTC; a time without a zone, one that UTC cannot hold (year 1 at +01:00, year 9999
-    at -01:00) or one before `earliest` is an error naming `field`."""
+    at -01:00) or one before `earliest` is a TimeRangeError naming `field`."""
     if value.utcoffset() is None:
-        raise InvalidInputError(f"{field}: must include a time zone")
+        raise TimeRangeError(field, "must include a time zone")
     try:
         converted = value.astimezone(UTC)
     except OverflowError:
-        raise InvalidInputError(f"{field}: outside the range of dates") from None
+        raise TimeRangeError(field, "outside the range of dates") from None
     if earliest is not None and converted < earliest:
-        raise InvalidInputError(f"{field}: before {earliest:%Y-%m-%d}")
+        raise TimeRangeError(field, f"before {earliest:%Y-%m-%d}")
     return converted
 
 

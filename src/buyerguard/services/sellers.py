@@ -40,14 +40,6 @@ def create_seller(uow: UnitOfWork, name: str, *, role: Role, now: datetime) -> N
     return NewSeller(seller, key)
 
 
-def issue_api_key(uow: UnitOfWork, seller_id: int, *, now: datetime) -> str:
-    with uow:
-        uow.sellers.get(seller_id)
-        key = add_api_key(uow, seller_id, now=now)
-        uow.commit()
-    return key
-
-
 def add_api_key(uow: UnitOfWork, seller_id: int, *, now: datetime) -> str:
     """A new key of the seller, in the caller's open transaction; only its hash is kept."""
     key = new_api_key(secrets.token_bytes(24))

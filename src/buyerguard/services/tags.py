@@ -88,7 +88,7 @@ def _history(
         for key, item in zip(keys, pending, strict=True)
         if (at := item.tag.created_at) is not None and expiry_for(item.tag.reason, at) <= now
     ]
-    return uow.tags.dated_keys(expired) if expired else set()
+    return uow.tags.stored_keys((), expired)[1] if expired else set()
 
 
 def _order_backed(order: KnownOrder | None, buyer_id: int) -> bool:

@@ -290,15 +290,25 @@ class SqlTagRepository:
             )
         return found
 
-    def dated_keys(self, keys: Iterable[DatedTagKey]) -> set[DatedTagKey]:
-        """Which of these (seller, buyer, reason, time) were stored, whatever became of them."""
-        wanted = set(keys)
+    def stored_keys(
+        self, keys: Iterable[tuple[int, int, str]], dated: Iterable[DatedTagKey]
+    ) -> tuple[set[tuple[int, int, str]], set[DatedTagKey]]:
+        """Which of `keys` (seller, buyer, reason) have an active tag, and which of `dated` (the
+        same and a time) were stored whatever became of them: one read of their buyers' tags."""
+        wanted, wanted_dated = set(keys), set(dated)
+        active: set[tuple[int, int, str]] = set()
         found: set[DatedTagKey] = set()
-        columns = (t.TagRow.seller_id, t.TagRow.buyer_id, t.TagRow.reason, t.TagRow.created_at)
-        for chunk in batched({key[1] for key in wanted}):
-            rows = self.session.execute(select(*columns).where(t.TagRow.buyer_id.in_(chunk)))
-            found.update(key for key in map(tuple, rows) if key in wanted)
-        return found
+        tag = t.TagRow
+        columns = (tag.seller_id, tag.buyer_id, tag.reason, tag.created_at, tag.status)
+        buyers = {key[1] for key in wanted} | {key[1] for key in wanted_dated}
+        for chunk in batched(buyers):
+            rows = self.session.execute(select(*columns).where(tag.buyer_id.in_(chunk)))
+            for seller, buyer, reason, at, status in rows:
+                if (seller, buyer, reason, at) in wanted_dated:
+                    found.add((seller, buyer, reason, at))
+                if status == TagStatus.ACTIVE.value and (seller, buyer, reason) in wanted:
+                    active.add((seller, buyer, reason))
+        return active, found
 
     def set_status(self, tag_id: int, status: TagStatus, *, now: datetime) -> None:
         self.session.execute(

@@ -14,7 +14,7 @@ from datetime import datetime
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import IDENTIFIER_KINDS
 from buyerguard.domain.text import unstorable
-from buyerguard.domain.times import as_utc
+from buyerguard.domain.times import TimeRangeError, as_utc
 
 CLAIMS: tuple[str, ...] = ("quality", "not_received", "fraud", "other")
 # "withdrawn": the claim ended without a verdict (cancelled by the buyer, an inquiry closed, an
@@ -142,8 +142,8 @@ class Event:
         _check_id("order_ref", self.order_ref)
         try:
             occurred_at = as_utc(self.occurred_at, field="occurred_at")
-        except InvalidInputError as error:
-            raise InvalidEventError("occurred_at", error.message.partition(": ")[2]) from None
+        except TimeRangeError as error:
+            raise InvalidEventError("occurred_at", error.problem) from None
         _check_buyer(self.buyer)
         _check_money(self.amount, self.currency)
         if self.currency is not None:  # given in any case, kept as ISO writes it

@@ -147,9 +147,7 @@ class ImportStore:
         uow, now, new = self.uow, self.now, self._new
         new_ids = new.ids()
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
-        taken = uow.tags.active_keys(k for k in keys if k[1] not in new_ids)
-        taken.update(new.active(keys))
-        reported = self._reported(keys, tags)
+        taken, reported = self._stored(keys, tags)
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
         rows: list[TagRecord] = []
         stored: list[bool] = []
@@ -182,15 +180,19 @@ class ImportStore:
         refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new_ids})
         return stored
 
-    def _reported(
+    def _stored(
         self, keys: Sequence[TagKey], tags: Sequence[tuple[int, int, ImportRecord]]
-    ) -> set[DatedTagKey]:
-        """Of the lines that say when they happened, those already stored with that time."""
+    ) -> tuple[set[TagKey], set[DatedTagKey]]:
+        """Which keys have an active tag, and which lines that say when they happened were stored
+        with that time: read for the buyers this import did not create, known for the others."""
         new = self._new
         dated = [(*k, r.at) for k, (_, _, r) in zip(keys, tags, strict=True) if r.at is not None]
-        found = self.uow.tags.dated_keys(k for k in dated if k[1] not in new)
-        found.update(new.dated(dated))
-        return found
+        taken, reported = self.uow.tags.stored_keys(
+            (k for k in keys if k[1] not in new), (k for k in dated if k[1] not in new)
+        )
+        taken.update(new.active(keys))
+        reported.update(new.dated(dated))
+        return taken, reported
 
 
 def _one_buyer(row: Sequence[HashedIdentifier], known: Mapping[str, int]) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,27 +23,25 @@ from buyerguard.domain.reputation import Risk, shown
 from buyerguard.domain.screening import InvalidOrderError, LoggedScreening, Order
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
-from buyerguard.domain.times import as_utc
+from buyerguard.domain.times import EARLIEST, TimeRangeError, as_utc
 
 
-def _in_range(value: datetime) -> datetime:
-    try:
-        return as_utc(value, field="time")
-    except InvalidInputError as error:  # pydantic names the field in its 422
-        raise ValueError(error.message.partition(": ")[2]) from None
+def _within(earliest: datetime | None) -> Callable[[datetime], datetime]:
+    """A pydantic validator: the time in UTC, from `earliest` on (pydantic names the field)."""
 
+    def validate(value: datetime) -> datetime:
+        try:
+            return as_utc(value, field="time", earliest=earliest)
+        except TimeRangeError as error:
+            raise ValueError(error.problem) from None
 
-def _utc(value: datetime) -> datetime:
-    try:
-        return as_utc(value, field="time", earliest=None)
-    except InvalidInputError as error:
-        raise ValueError(error.message.partition(": ")[2]) from None
+    return validate
 
 
 # A time a fact happened or ends: in UTC, not before 1970.
-FactTime = Annotated[AwareDatetime, AfterValidator(_in_range)]
+FactTime = Annotated[AwareDatetime, AfterValidator(_within(EARLIEST))]
 # A bound of a search: any time UTC can hold.
-SearchTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+SearchTime = Annotated[AwareDatetime, AfterValidator(_within(None))]
 
 
 class BuyerIn(BaseModel):
