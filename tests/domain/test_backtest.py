@@ -55,17 +55,21 @@ WITH_ALLOWED = [logged("VIP", lists=frozenset({ALLOW_LIST})), logged("B")]
         ("decline if 1 < 2 && !false\nship", [], EVERYTHING),
         ("review if true", [], ("ships_nothing",)),
         ("decline if true", WITH_ALLOWED, EVERYTHING),
+        # risk is always between 0 and 1.
+        ("decline if risk >= 0.0", [], EVERYTHING),
+        ("review if 1.0 >= risk", [], ("ships_nothing",)),
         # Measured on the orders the draft decided; an allow-listed buyer ships whatever it says.
-        ("decline if risk >= 0.0", ORDINARY, EVERYTHING),
-        ("decline if risk >= 0.0", WITH_ALLOWED, EVERYTHING),
-        ("review if risk >= 0.0", WITH_ALLOWED, ("ships_nothing",)),
+        ("decline if order.amount >= 0.0", ORDINARY, EVERYTHING),
+        ("decline if order.amount >= 0.0", WITH_ALLOWED, EVERYTHING),
+        ("review if order.amount >= 0.0", WITH_ALLOWED, ("ships_nothing",)),
         (
             'decline if order.ship_to.country == "DE"',
             [logged("VIP", lists=frozenset({ALLOW_LIST}))],
             (),
         ),
         # Neither.
-        ("decline if risk >= 0.0", [], ()),
+        ("decline if order.amount >= 0.0", [], ()),
+        ("decline if risk >= 0.5", [], ()),
         ("decline if false", [], ()),
         ("decline if 1 / 0 == 0", [], ()),
         ("ship if risk > 0.5\ndecline", ORDINARY, EVERYTHING),

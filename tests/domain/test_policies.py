@@ -196,6 +196,39 @@ def test_a_rule_records_what_its_condition_reads() -> None:
     assert rule.names == frozenset({"order.ship_to.country"})
 
 
+@pytest.mark.parametrize(
+    ("source", "normalised"),
+    [
+        ("decline if risk>0.5&&level=='high'", "risk > 0.5 && level == 'high'"),
+        ('decline if  mine( "extortion" )  # note', 'mine ( "extortion" )'),
+        ('decline if order.ship_to.region == "a  b"', 'order . ship_to . region == "a  b"'),
+    ],
+)
+def test_a_rule_spaces_its_condition_one_way(source: str, normalised: str) -> None:
+    (rule,) = compile_policy(source).rules
+    assert rule.normalised == normalised
+
+
+@pytest.mark.parametrize(
+    ("condition", "names", "constant"),
+    [
+        ("true", frozenset(), True),
+        ("1 / 0 == 0", frozenset(), False),
+        ("risk >= 0.0", frozenset({"risk"}), True),
+        ("0.5 < risk", frozenset({"risk"}), None),
+        ("risk > 0x1", frozenset({"risk"}), False),
+        ("risk > 1e-400", frozenset({"risk"}), None),  # 1e-400 is 0.0, and risk can be 0
+        (None, frozenset(), None),
+    ],
+)
+def test_a_rule_knows_when_its_condition_has_one_value(
+    condition: str | None, names: frozenset[str], constant: bool | None
+) -> None:
+    rule = Rule(1, Action.REVIEW, condition, names)
+    assert rule.constant is constant
+    assert rule.applies_to_every_order is (condition is None or constant is True)
+
+
 def test_an_empty_policy_ships_everything() -> None:
     policy = compile_policy("# nothing yet\n\n")
     assert policy.rules == ()

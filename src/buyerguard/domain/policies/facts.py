@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from buyerguard.domain.errors import InvalidInputError
-from buyerguard.domain.policies.vocabulary import require_admitted
+from buyerguard.domain.policies.vocabulary import VARIABLES, require_admitted
 
 # What `days_since_last_tag` holds for a buyer nobody tagged: larger than any real age, so a
 # condition such as `days_since_last_tag < 90` is simply false.
@@ -53,6 +53,8 @@ class Facts:
 
     def __post_init__(self) -> None:
         require_admitted("level", self.level)
-        for name in ("risk", "logistics_risk"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise InvalidInputError(f"{name} must be between 0 and 1")
+        for variable in VARIABLES:
+            if variable.bounds is not None:
+                low, high = variable.bounds
+                if not low <= getattr(self, variable.name) <= high:
+                    raise InvalidInputError(f"{variable.name} must be between {low:g} and {high:g}")

@@ -11,8 +11,8 @@ from enum import IntEnum
 import cel
 
 from buyerguard.domain.errors import InvalidInputError
-from buyerguard.domain.policies.checker import ConditionError, References, check_condition
-from buyerguard.domain.policies.vocabulary import RUNTIME_FUNCTIONS
+from buyerguard.domain.policies import conditions
+from buyerguard.domain.policies.checker import ConditionError, check_condition
 from buyerguard.domain.reputation import MEDIUM_RISK
 from buyerguard.domain.text import unstorable
 
@@ -72,7 +72,7 @@ class Rule:
 
     `names`, `reasons` and `lists` are what the condition reads, so a decision can be explained.
     `expression` is the condition as evaluated when the checker rewrote it (None: as written).
-    `always_true` marks a condition that reads no fact and holds, such as `true`.
+    `column` and `condition_column`: where the rule and its condition start in the line (1-based).
     """
 
     line: int
@@ -82,11 +82,31 @@ class Rule:
     reasons: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     expression: str | None = field(default=None, compare=False)
-    always_true: bool = field(default=False, compare=False)
+    column: int = field(default=1, compare=False)
+    condition_column: int = field(default=1, compare=False)
+
+    @functools.cached_property
+    def normalised(self) -> str | None:
+        """The condition with one space between its tokens: two rules with the same one test the
+        same thing, however each is spaced."""
+        return None if self.condition is None else conditions.normalised(self.condition)
+
+    @functools.cached_property
+    def constant(self) -> bool | None:
+        """The value the condition has for every order (`true`, `1 == 2`, `risk >= 0.0`), or None
+        when it depends on the order or there is no condition."""
+        condition, text = self.condition, self.normalised
+        if condition is None or text is None:
+            return None
+        return conditions.constant_value(
+            text,
+            expression=self.expression or condition,
+            reads_facts=bool(self.names or self.reasons or self.lists),
+        )
 
     @property
     def applies_to_every_order(self) -> bool:
-        return self.condition is None or self.always_true
+        return self.condition is None or self.constant is True
 
 
 @dataclass(frozen=True)
@@ -162,16 +182,19 @@ def _rule(number: int, text: str) -> Rule | None:
         raise PolicyError(number, match.start(1) + 1, message) from None
     rest = text[match.end() :].rstrip()
     if not rest:
-        return Rule(number, action, None)
+        return Rule(number, action, None, column=match.start(1) + 1)
     keyword = _IF.match(rest)
     if keyword is None:
         found = rest.split()[0]
         raise PolicyError(number, match.end() + 1, f'expected "if" after the action, not "{found}"')
     start = match.end() + keyword.end()  # 0-based index of the condition in the line
-    return _conditional_rule(number, action, text[start:].rstrip(), start)
+    condition = text[start:].rstrip()
+    return _conditional_rule(number, action, condition, start, column=match.start(1) + 1)
 
 
-def _conditional_rule(number: int, action: Action, condition: str, start: int) -> Rule:
+def _conditional_rule(
+    number: int, action: Action, condition: str, start: int, *, column: int
+) -> Rule:
     if not condition:
         raise PolicyError(number, start + 1, 'expected a condition after "if"')
     if len(condition) > MAX_CONDITION_LENGTH:
@@ -196,19 +219,9 @@ def _conditional_rule(number: int, action: Action, condition: str, start: int) -
         references.reasons,
         references.lists,
         references.expression,
-        _always_true(references),
+        column=column,
+        condition_column=start + 1,
     )
-
-
-def _always_true(references: References) -> bool:
-    if references.names or references.reasons or references.lists:
-        return False
-    # Reading no fact, the condition has one value for every order: find it once.
-    try:
-        result = cel.compile(references.expression).execute(cel.Context({}, RUNTIME_FUNCTIONS))
-    except Exception:  # fails on every order, so it never holds
-        return False
-    return result is True
 
 
 _SYNTAX_ERROR = re.compile(r"<input>:\d+:(\d+): (?:Syntax error: )?([^\n]*)")

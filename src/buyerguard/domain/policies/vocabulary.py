@@ -43,6 +43,8 @@ class Variable:
 
     `values` lists every value a string can hold and `pattern` the shape it always has: a literal
     compared with the name must fit, since a misspelt or lower-case code would silently never match.
+    `bounds` are the least and greatest values a number takes, enforced on the facts, so that a
+    comparison with a number outside them is known to have one result for every order.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Variable:
     meaning: str
     values: tuple[str, ...] = ()
     pattern: str = ""
+    bounds: tuple[float, float] | None = None
 
     def admits(self, literal: str) -> bool:
         if self.values:
@@ -63,7 +66,9 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("risk", DOUBLE, "misconduct risk of the buyer, 0 (none) to 1 (certain)"),
+    Variable(
+        "risk", DOUBLE, "misconduct risk of the buyer, 0 (none) to 1 (certain)", bounds=(0.0, 1.0)
+    ),
     Variable(
         "level",
         STRING,
@@ -74,6 +79,7 @@ VARIABLES: tuple[Variable, ...] = (
         "logistics_risk",
         DOUBLE,
         "shipping risk from logistics reasons (remote area, refused COD), 0 to 1",
+        bounds=(0.0, 1.0),
     ),
     Variable("distinct_reporters", INT, "sellers who tagged the buyer for any reason"),
     Variable(
