@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from buyerguard.cli import cli
 from buyerguard.config import Settings
@@ -331,6 +331,49 @@ def test_a_policy_error_names_its_position(run: Cli, tmp_path: Path) -> None:
     result = run.runner.invoke(cli, ["policy", "set", str(bad), "--seller", "Shop A"], env=run.env)
     assert result.exit_code == 1
     assert "line 1, column 9" in result.output
+
+
+def test_policy_commands_print_warnings_to_stderr_and_still_save(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    policy = tmp_path / "policy.txt"
+    policy.write_text("review if risk>0.5\nreview if risk > 0.5\nreview if 1 == 1\nship\n")
+    expected = [
+        "warning: duplicate_condition: line 2 can never fire: the rule on line 1 has the same "
+        "condition",
+        "warning: unreachable_rule: line 4 can never fire: the rule on line 3 always matches",
+    ]
+
+    def invoked(*args: str) -> Result:
+        result = run.runner.invoke(cli, [*args, "--seller", "Shop A"], env=run.env)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.splitlines() == expected
+        return result
+
+    assert invoked("policy", "set", str(policy)).stdout == "policy version 1 saved (4 rules)\n"
+    shown = json.loads(invoked("policy", "show", "--json").stdout)
+    assert (shown["version"], shown["source"]) == (1, policy.read_text())
+    assert [(w["line"], w["column"], w["code"]) for w in shown["warnings"]] == [
+        (2, 11, "duplicate_condition"),
+        (4, 1, "unreachable_rule"),
+    ]
+    assert invoked("policy", "show").stdout.startswith("# version 1\n")
+    report = json.loads(invoked("policy", "backtest", str(policy)).stdout)
+    assert report["warnings"] == shown["warnings"]
+
+
+def test_a_policy_without_warnings_prints_none(run: Cli, tmp_path: Path) -> None:
+    run("seller", "create", "Shop A")
+    policy = tmp_path / "policy.txt"
+    policy.write_text("review if risk > 0.5\nship\n")
+    for args in (
+        ["policy", "set", str(policy)],
+        ["policy", "show"],
+        ["policy", "backtest", str(policy)],
+    ):
+        result = run.runner.invoke(cli, [*args, "--seller", "Shop A"], env=run.env)
+        assert (result.exit_code, result.stderr) == (0, ""), result.output
+    shown = json.loads(run("policy", "show", "--seller", "Shop A", "--json"))
+    assert shown["warnings"] == []
 
 
 def test_screen_file_gives_each_odd_line_its_error_and_screens_the_others(

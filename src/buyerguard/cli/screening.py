@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from buyerguard.cli.common import (
     seller_named,
 )
 from buyerguard.config import Settings
+from buyerguard.domain.policies import PolicyWarning
 from buyerguard.domain.reputation import shown
 from buyerguard.domain.screening import LoggedScreening, Order, overridden
 from buyerguard.services import lists, policies, screening
@@ -129,17 +131,33 @@ def policy() -> None:
     """Show, set and backtest a seller's screening policy."""
 
 
+def warn(warnings: Iterable[PolicyWarning]) -> None:
+    """Rules that can never fire, one line each on stderr: the policy is valid all the same."""
+    for warning in warnings:
+        click.echo(f"warning: {warning.code}: {warning.message}", err=True)
+
+
 @policy.command("show")
 @click.option("--seller", "seller_name", required=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
+    """Print the policy in force.
+
+    Its rules that can never fire are printed to stderr as warnings.
+    """
     with opened(settings) as db:
         found = policies.get_policy(
             SqlUnitOfWork(db.sessions), seller_id=seller_named(db, seller_name).id
         )
-    data = {"version": found.version, "is_default": found.is_default, "source": found.policy.source}
+    data = {
+        "version": found.version,
+        "is_default": found.is_default,
+        "source": found.policy.source,
+        "warnings": [asdict(warning) for warning in found.warnings],
+    }
     emit(data, as_json=as_json, text=f"# version {found.version}\n{found.policy.source}")
+    warn(found.warnings)
 
 
 @policy.command("set")
@@ -148,7 +166,10 @@ def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
 @click.pass_obj
 @reports_errors
 def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
-    """Validate FILE (- for stdin) and save it as the next version."""
+    """Validate FILE (- for stdin) and save it as the next version.
+
+    Rules that can never fire are saved too, and printed to stderr as warnings.
+    """
     source = read_text(file)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
@@ -156,6 +177,7 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
             SqlUnitOfWork(db.sessions), source, seller_id=who.id, now=now()
         )
     click.echo(f"policy version {saved.version} saved ({len(saved.policy.rules)} rules)")
+    warn(saved.warnings)
 
 
 @policy.command("backtest")
@@ -170,7 +192,10 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 @click.pass_obj
 @reports_errors
 def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int | None) -> None:
-    """Replay the draft in FILE on the seller's logged screenings (prints JSON)."""
+    """Replay the draft in FILE on the seller's logged screenings (prints JSON).
+
+    Rules of the draft that can never fire are in the JSON's "warnings" and on stderr.
+    """
     source = read_text(file)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
@@ -178,6 +203,7 @@ def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int |
             SqlUnitOfWork(db.sessions), source, seller_id=who.id, days=days, now=now()
         )
     click.echo(json.dumps(asdict(report), indent=2))
+    warn(report.warnings)
 
 
 @click.group("list")

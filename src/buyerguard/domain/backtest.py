@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from buyerguard.domain.policies import Action, Policy
+from buyerguard.domain.policies import Action, Policy, PolicyWarning, policy_warnings
 from buyerguard.domain.screening import (
     OUTCOME_BAD,
     OUTCOME_GOOD,
@@ -28,6 +28,8 @@ class OutcomeCounts:
 
 @dataclass(frozen=True)
 class BacktestReport:
+    """What the draft would change on the replayed orders, and its rules that can never fire."""
+
     replayed: int
     changed: int
     transitions: dict[str, int]
@@ -36,6 +38,7 @@ class BacktestReport:
     recorded: OutcomeCounts
     flags: tuple[str, ...] = field(default_factory=tuple)
     errors: int = 0
+    warnings: tuple[PolicyWarning, ...] = ()
 
 
 def _outcomes(pairs: Sequence[tuple[Action, str | None]]) -> OutcomeCounts:
@@ -73,6 +76,7 @@ def backtest(draft: Policy, history: Sequence[LoggedScreening]) -> BacktestRepor
         recorded=_outcomes([(h.action, h.outcome) for h in history]),
         flags=_flags(draft, by_draft),
         errors=sum(1 for v in verdicts if v.errors),
+        warnings=policy_warnings(draft),
     )
 
 

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from buyerguard.domain.backtest import BacktestReport, backtest
-from buyerguard.domain.policies import DEFAULT_POLICY_SOURCE, Policy, compile_policy
+from buyerguard.domain.policies import (
+    DEFAULT_POLICY_SOURCE,
+    Policy,
+    PolicyWarning,
+    compile_policy,
+    policy_warnings,
+)
 from buyerguard.services.unit_of_work import UnitOfWork
 
 DEFAULT_VERSION = 0  # the version a decision names when the seller wrote no policy
@@ -22,6 +28,11 @@ class PolicyVersion:
     @property
     def is_default(self) -> bool:
         return self.version == DEFAULT_VERSION
+
+    @property
+    def warnings(self) -> tuple[PolicyWarning, ...]:
+        """Its rules that can never fire: a policy is saved with them, and the seller told."""
+        return policy_warnings(self.policy)
 
 
 # Compiling costs milliseconds and screening must cost less than one: compile each text once.

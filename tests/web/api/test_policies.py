@@ -31,3 +31,64 @@ def test_a_policy_over_the_size_limit_is_an_invalid_policy_naming_where(
         error = response.json()["error"]
         assert (error["code"], error["line"], error["column"]) == ("invalid_policy", 2, 399_996)
         assert "at most 400,000 characters" in error["message"]
+
+
+# Rule 3 comes after a rule that always matches; rule 2 repeats rule 1's condition.
+WARNED_SOURCE = "review if risk > 0.5\nreview if risk>0.5\nship if risk >= 0.0\ndecline if true\n"
+WARNED = [
+    {
+        "line": 2,
+        "column": 11,
+        "code": "duplicate_condition",
+        "message": "line 2 can never fire: the rule on line 1 has the same condition",
+    },
+    {
+        "line": 4,
+        "column": 1,
+        "code": "unreachable_rule",
+        "message": "line 4 can never fire: the rule on line 3 always matches",
+    },
+]
+
+
+def test_a_policy_with_rules_that_can_never_fire_is_saved_with_warnings(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    seller = new_seller()
+    saved = client.put("/v1/policy", json={"source": WARNED_SOURCE}, headers=seller)
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["version"], saved.json()["warnings"]) == (1, WARNED)
+    in_force = client.get("/v1/policy", headers=seller).json()
+    assert (in_force["version"], in_force["source"]) == (1, WARNED_SOURCE)
+    assert in_force["warnings"] == WARNED
+    clean = client.put("/v1/policy", json={"source": "review if risk > 0.5\nship"}, headers=seller)
+    assert (clean.json()["version"], clean.json()["warnings"]) == (2, [])
+    assert client.get("/v1/policy", headers=seller).json()["warnings"] == []
+
+
+def test_the_default_policy_has_no_warnings(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    in_force = client.get("/v1/policy", headers=new_seller()).json()
+    assert (in_force["is_default"], in_force["warnings"]) == (True, [])
+
+
+def test_a_backtest_warns_of_the_drafts_rules_that_can_never_fire(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    seller = new_seller()
+    draft = {"source": WARNED_SOURCE}
+    report = client.post("/v1/policy/backtest", json=draft, headers=seller).json()
+    assert report["warnings"] == WARNED
+    clean = {"source": "review if risk > 0.5\nship"}
+    assert client.post("/v1/policy/backtest", json=clean, headers=seller).json()["warnings"] == []
+    assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
+
+
+def test_the_warnings_are_in_the_openapi_responses(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["PolicyWarningOut"]["required"]) == {"line", "column", "code", "message"}
+    for model in ("PolicyOut", "BacktestOut"):
+        warnings = schemas[model]["properties"]["warnings"]
+        assert warnings["items"] == {"$ref": "#/components/schemas/PolicyWarningOut"}
+        assert "warnings" in schemas[model]["required"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from buyerguard.domain.backtest import BacktestReport, OutcomeCounts
+from buyerguard.domain.policies import PolicyWarning
 from buyerguard.services import policies
 from buyerguard.services.policies import PolicyVersion
 from buyerguard.web.dependencies import CurrentSeller, UnitOfWorkDep, utc_now
@@ -28,11 +29,29 @@ class RuleOut(BaseModel):
     condition: str | None
 
 
+class PolicyWarningOut(BaseModel):
+    line: int
+    column: int
+    code: str = Field(
+        description="unreachable_rule, never_matches or duplicate_condition",
+        examples=["unreachable_rule"],
+    )
+    message: str = Field(examples=["line 3 can never fire: the rule on line 2 always matches"])
+
+    @classmethod
+    def all_of(cls, warnings: tuple[PolicyWarning, ...]) -> list[PolicyWarningOut]:
+        return [cls(**warning.__dict__) for warning in warnings]
+
+
+WARNINGS_DESCRIPTION = "Rules that can never fire; the policy is valid all the same."
+
+
 class PolicyOut(BaseModel):
     version: int = Field(description="0 is the default policy of a seller who saved none.")
     is_default: bool
     source: str
     rules: list[RuleOut]
+    warnings: list[PolicyWarningOut] = Field(description=WARNINGS_DESCRIPTION)
 
     @classmethod
     def of(cls, found: PolicyVersion) -> PolicyOut:
@@ -44,6 +63,7 @@ class PolicyOut(BaseModel):
                 RuleOut(line=r.line, action=r.action.code, condition=r.condition)
                 for r in found.policy.rules
             ],
+            warnings=PolicyWarningOut.all_of(found.warnings),
         )
 
 
@@ -55,7 +75,8 @@ def get_policy(seller: CurrentSeller, uow: UnitOfWorkDep) -> PolicyOut:
 
 @router.put("", response_model=PolicyOut)
 def save_policy(body: PolicyIn, seller: CurrentSeller, uow: UnitOfWorkDep) -> PolicyOut:
-    """Validate and save as the next version (422 with line and column when it does not compile)."""
+    """Validate and save as the next version (422 with line and column when it does not compile);
+    rules that can never fire are saved too, and listed in `warnings`."""
     return PolicyOut.of(policies.save_policy(uow, body.source, seller_id=seller.id, now=utc_now()))
 
 
@@ -86,6 +107,7 @@ class BacktestOut(BaseModel):
     recorded: OutcomesOut
     flags: list[str]
     errors: int
+    warnings: list[PolicyWarningOut] = Field(description=WARNINGS_DESCRIPTION)
 
     @classmethod
     def of(cls, report: BacktestReport) -> BacktestOut:
@@ -98,6 +120,7 @@ class BacktestOut(BaseModel):
             recorded=OutcomesOut.of(report.recorded),
             flags=list(report.flags),
             errors=report.errors,
+            warnings=PolicyWarningOut.all_of(report.warnings),
         )
 
 
