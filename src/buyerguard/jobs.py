@@ -23,8 +23,8 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
-    # Often: until it runs, a tag past its expiry still counts as a reporter and blocks the same
-    # seller's new tag for that reason. With nothing due it reads one index range.
+    # Often: until it runs, a tag past its expiry blocks the same seller's new tag for that reason,
+    # and reads compute its buyer's aggregates again. With nothing due it reads one index range.
     Job(
         "expire-old-tags",
         timedelta(minutes=1),

@@ -153,7 +153,7 @@ def _order_buyers(
         if stored.identifiers:
             seen.setdefault(key, {}).update((h.digest, h) for h in stored.identifiers)
     resolved = _resolve(uow, seen, known, now=now)
-    merged = _merge_known(uow, known, resolved)
+    merged = _merge_known(uow, known, resolved, now=now)
     recorded = [
         OrderRecord(key[0], merged.get(buyer, buyer), key[1], False, min(first_at[key], now))
         for key, buyer in sorted(resolved.items())
@@ -162,7 +162,7 @@ def _order_buyers(
     uow.orders.add_many(recorded)
     # Tags may have cited these orders before the registry knew them.
     backed = uow.tags.back_with_orders([(r.seller_id, r.buyer_id, r.order_ref) for r in recorded])
-    refresh_stats(uow, backed)
+    refresh_stats(uow, backed, now=now)
     # Read again: a merge above may have moved orders of this batch to another buyer.
     found = uow.event_orders.buyers_of_orders(touched)
     return {key: (key[0], buyer) for key, buyer in found.items()}
@@ -194,7 +194,11 @@ def _resolve(
 
 
 def _merge_known(
-    uow: UnitOfWork, known: Mapping[OrderKey, int], resolved: Mapping[OrderKey, int]
+    uow: UnitOfWork,
+    known: Mapping[OrderKey, int],
+    resolved: Mapping[OrderKey, int],
+    *,
+    now: datetime,
 ) -> dict[int, int]:
     """An order's identifiers belong to the buyer the registry already has on that order: merge.
 
@@ -217,7 +221,7 @@ def _merge_known(
             uow.buyers.merge(keep, [other])
             merged[other] = keep
     if merged:
-        refresh_stats(uow, {final(b) for b in merged})
+        refresh_stats(uow, {final(b) for b in merged}, now=now)
     return {buyer: final(buyer) for buyer in live}
 
 
@@ -243,6 +247,7 @@ def _apply(
         | {buyer for buyer, _ in confirm}
         | {buyer for _, buyer, _ in reopen}
         | {p.buyer_id for p in plans if p.complete},
+        now=now,
     )
     changes = [
         TagChange(item.buyer_id, item.tag.seller_id, item.tag.reason)

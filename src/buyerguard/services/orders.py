@@ -58,7 +58,7 @@ def store_completed_orders(
     uow.orders.add_many(rows)
     backed = uow.tags.back_with_orders([(s, b, ref) for (s, ref), b in done.items()])
     kept = {_final(merged, buyer) for buyer in merged.values()}
-    refresh_stats(uow, backed | kept | set(done.values()))
+    refresh_stats(uow, backed | kept | set(done.values()), now=now)
     return StoredOrders(stored, merged)
 
 

@@ -350,7 +350,7 @@ class SqlTagRepository:
         columns = (tag.buyer_id, tag.seller_id, tag.reason, tag.order_backed, tag.source)
         for chunk in batched(buyer_ids):
             rows = self.session.execute(
-                select(*columns, tag.created_at, tag.confirmed_at).where(
+                select(*columns, tag.created_at, tag.confirmed_at, tag.expires_at).where(
                     tag.buyer_id.in_(chunk), tag.status == TagStatus.ACTIVE.value
                 )
             )
@@ -363,6 +363,7 @@ class SqlTagRepository:
                         source=TagSource(r.source),
                         created_at=r.created_at,
                         confirmed_at=r.confirmed_at,
+                        expires_at=r.expires_at,
                     )
                 )
         return found
@@ -453,9 +454,15 @@ class SqlStatsRepository:
         if row is None:
             return None
         reasons = sql.REASON_STATS.rows(self.session, {"buyer": buyer_id})
-        reporters, clean, weight, first, last = row
+        reporters, clean, weight, first, last, next_expiry = row
         return BuyerStats(
-            reporters, clean, weight, first, last, tuple(ReasonStats(*r) for r in reasons)
+            reporters,
+            clean,
+            weight,
+            first,
+            last,
+            tuple(ReasonStats(*r) for r in reasons),
+            next_expiry,
         )
 
     def replace(self, stats: Mapping[int, BuyerStats]) -> None:
