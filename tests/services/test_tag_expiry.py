@@ -1,20 +1,25 @@
 """A tag stops counting the moment it expires, before the expire-old-tags job marks it: lookups,
-risk, screenings and alerts answer as of their `now`, and the job then changes none of it."""
+risk, screenings and alerts answer as of their `now`, and the job then changes none of it; a write
+finds it expired too (it stands in no new tag's way and events do not revive it)."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
+import pytest
+
 from buyerguard.domain.alerts import BUYER_FLAGGED
 from buyerguard.domain.policies import NEVER_TAGGED_DAYS
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.screening import Order
+from buyerguard.domain.sellers import Role
 from buyerguard.domain.tags import NewTag
-from buyerguard.services import alerts, buyers, lists, orders, screening, tags
+from buyerguard.services import alerts, buyers, imports, lists, orders, screening, sellers, tags
+from buyerguard.services.tags import TagExistsError
 
-from .events_helpers import NOW, SECRET, new_seller
+from .events_helpers import NOW, SECRET, event, new_seller, post, process
 
 ALICE = {"email": "alice@example.com"}
 EXPIRY = NOW + timedelta(hours=1)  # when the old tag expires
@@ -144,3 +149,64 @@ def test_an_alert_compares_with_the_risk_as_it_stood_without_the_expired_tag(uow
     )
     risk = json.loads(delivery.payload)["risk"]
     assert (risk["previous_level"], risk["level"]) == ("low", "low")
+
+
+def own_tags(uow, seller: int) -> list[tuple[int, str, str, str]]:
+    """(id, reason, source, status) of the seller's tags, oldest first, as they stand at EXPIRY."""
+    found = tags.list_tags(uow, seller_id=seller, after_id=None, limit=10, now=EXPIRY)
+    return [(t.id, t.reason, t.source.value, t.status.value) for t in reversed(found)]
+
+
+def test_a_seller_tags_the_buyer_again_once_its_tag_expired(uow):
+    old = new_seller(uow, "Old")
+    first = tag(uow, old, "other", at=EXPIRY - made("other"))
+    with pytest.raises(TagExistsError):
+        tag(uow, old, "other", at=JUST_BEFORE)
+
+    again = tag(uow, old, "other", at=EXPIRY)
+
+    assert own_tags(uow, old) == [
+        (first, "other", "manual", "expired"),
+        (again, "other", "manual", "active"),
+    ]
+    profile = look_up(uow, old, at=EXPIRY)
+    assert ([t.id for t in profile.my_tags], profile.distinct_reporters) == ([again], 1)
+    assert tags.expire_old_tags(uow, now=EXPIRY) == 0  # nothing left for the job
+
+
+def test_an_import_line_is_no_duplicate_of_a_tag_that_expired(uow):
+    importer = sellers.create_seller(uow, "Importer", role=Role.SELLER, now=NOW).seller
+    first = tag(uow, importer.id, "other", at=EXPIRY - made("other"))
+    line = json.dumps({"type": "tag", "buyer": ALICE, "reason": "other"})
+
+    result = imports.import_lines(uow, [line], importer=importer, secret=SECRET, now=EXPIRY)
+
+    assert (result.tags, result.duplicates) == (1, 0)
+    assert [(i, status) for i, _, _, status in own_tags(uow, importer.id)] == [
+        (first, "expired"),
+        (first + 1, "active"),
+    ]
+    assert look_up(uow, importer.id, at=EXPIRY).distinct_reporters == 1
+
+
+def test_events_make_a_new_tag_rather_than_confirm_one_that_expired(uow):
+    shop = new_seller(uow, "Shop")
+    by_hand = tag(uow, shop, "card_fraud", at=EXPIRY - made("card_fraud"))
+    post(
+        uow,
+        shop,
+        event("e1", "order.paid", "A-1", days_ago=2, buyer=ALICE),
+        event("e2", "chargeback.created", "A-1", days_ago=1, reason="fraudulent"),
+    )
+
+    report = process(uow, at=EXPIRY)
+
+    assert (report.tags_created, report.tags_confirmed) == (1, 0)
+    (_, *expired), (automatic, *active) = own_tags(uow, shop)
+    assert (expired, active) == (
+        ["card_fraud", "manual", "expired"],
+        ["card_fraud", "event", "active"],
+    )
+    assert automatic != by_hand
+    with uow:
+        assert uow.tags.get_for_seller(by_hand, shop).confirmed_order_ref is None

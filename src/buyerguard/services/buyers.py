@@ -59,7 +59,7 @@ def link_buyers(
     for group in groups:
         buyer_id = group.keep if group.keep is not None else next(new_ids)
         if group.merge:
-            uow.buyers.merge(buyer_id, group.merge)
+            uow.buyers.merge(buyer_id, group.merge, now=now)
             merged[buyer_id] = group.merge
         links.extend((buyer_id, kinds[d]) for d in group.digests if d not in known)
         for index in group.rows:

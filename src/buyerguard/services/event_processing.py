@@ -218,7 +218,7 @@ def _merge_known(
     for key, buyer in sorted(resolved.items()):
         if key in known and final(known[key]) != final(buyer):
             keep, other = sorted((final(known[key]), final(buyer)))
-            uow.buyers.merge(keep, [other])
+            uow.buyers.merge(keep, [other], now=now)
             merged[other] = keep
     if merged:
         refresh_stats(uow, {final(b) for b in merged}, now=now)
@@ -228,6 +228,9 @@ def _merge_known(
 def _apply(
     uow: UnitOfWork, plans: Sequence[PairPlan], report: ProcessReport, *, now: datetime
 ) -> None:
+    # A tag past its expiry is neither held, withdrawn nor confirmed: it is marked expired first,
+    # as the expire-old-tags job would, whether or not the job has run since.
+    lapsed = uow.tags.expire(now=now, buyer_ids={p.buyer_id for p in plans})
     create, withdraw, confirm = _changes(uow, plans, now=now)
     given = [buyer for buyer, c in confirm if c.order_ref is not None]
     reopen = [(p.seller_id, p.buyer_id, ref) for p in plans for ref in p.reopen]
@@ -246,7 +249,8 @@ def _apply(
         {t.buyer_id for t in withdraw}
         | {buyer for buyer, _ in confirm}
         | {buyer for _, buyer, _ in reopen}
-        | {p.buyer_id for p in plans if p.complete},
+        | {p.buyer_id for p in plans if p.complete}
+        | lapsed,
         now=now,
     )
     changes = [

@@ -91,7 +91,7 @@ def _order_buyer(
         return named, False
     if known.buyer_id != named:
         keep, other = sorted((known.buyer_id, named))
-        uow.buyers.merge(keep, [other])
+        uow.buyers.merge(keep, [other], now=now)
         refresh_stats(uow, [keep], now=now)
         return keep, True
     return named, True

@@ -31,6 +31,9 @@ def store_tags(
     """Insert the tags that are not already active; None marks a duplicate, and a stored tag is
     its id when `returning`, else 0 (bulk imports need no ids). Runs in the caller's transaction
     and refreshes the aggregates of every buyer touched."""
+    # A tag past its expiry stands in no new tag's way: it is marked expired first, as the
+    # expire-old-tags job would, whether or not the job has run since.
+    lapsed = uow.tags.expire(now=now, buyer_ids={p.buyer_id for p in pending})
     keys = [(p.tag.seller_id, p.buyer_id, p.tag.reason) for p in pending]
     taken = uow.tags.active_keys(keys)
     history = _history(uow, keys, pending, now=now)
@@ -70,7 +73,7 @@ def store_tags(
             )
         )
     ids = uow.tags.add_many(rows, returning=returning) or [0] * len(rows)
-    refresh_stats(uow, {row.buyer_id for row in rows}, now=now)
+    refresh_stats(uow, {row.buyer_id for row in rows} | lapsed, now=now)
     return [None if pos is None else ids[pos] for pos in positions]
 
 

@@ -185,3 +185,8 @@ def test_your_tag_reads_expired_from_the_moment_it_expires(
     assert client.get(f"/v1/tags/{tag_id}", headers=auth).json()["status"] == "expired"
     profile = client.post("/v1/buyers/lookup", json={"buyer": BUYER}, headers=auth).json()
     assert (profile["my_tags"], profile["reasons"], profile["distinct_reporters"]) == ([], [], 0)
+
+    again = client.post("/v1/tags", json={"buyer": BUYER, "reason": "other"}, headers=auth)
+    assert again.status_code == 201
+    profile = client.post("/v1/buyers/lookup", json={"buyer": BUYER}, headers=auth).json()
+    assert [t["id"] for t in profile["my_tags"]] == [again.json()["id"]]

@@ -146,6 +146,9 @@ class ImportStore:
         importing a file again neither doubles its history nor revives what was retracted."""
         uow, now, new = self.uow, self.now, self._new
         new_ids = new.ids()
+        # As in store_tags: a tag past its expiry is marked expired before it could stand in a
+        # line's way. The buyers this import created have none.
+        lapsed = uow.tags.expire(now=now, buyer_ids={b for _, b, _ in tags if b not in new_ids})
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
         taken, reported = self._stored(keys, tags)
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
@@ -177,7 +180,8 @@ class ImportStore:
                 tracked.append((seller, buyer, reason, backed, at, expires_at, status is active))
         new.record(tracked)
         uow.tags.add_many(rows)
-        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new_ids}, now=now)
+        touched = {row.buyer_id for row in rows if row.buyer_id not in new_ids}
+        refresh_stats(uow, touched | lapsed, now=now)
         return stored
 
     def _stored(
