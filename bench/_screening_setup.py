@@ -66,7 +66,7 @@ SECRET = SECRET_TEXT.encode()
 API_KEY = new_api_key(hashlib.sha256(b"buyerguard screening bench api key").digest()[:24])
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 SEED = 20261130
-FORMAT_VERSION = 1  # bump when the generated data changes, so that kept registries are rebuilt
+FORMAT_VERSION = 2  # bump when the generated data changes, so that kept registries are rebuilt
 DB_FILE = "buyerguard.db"
 META_FILE = "bench-meta.json"
 
@@ -267,6 +267,7 @@ class Aggregates:
     bs_clean_weight: np.ndarray
     bs_first: np.ndarray  # -1: never reported (clean orders only)
     bs_last: np.ndarray
+    bs_next_expiry: np.ndarray  # -1: no active tag
 
 
 def aggregate(g: Generated) -> Aggregates:
@@ -275,6 +276,7 @@ def aggregate(g: Generated) -> Aggregates:
     active = g.t_status == 0
     buyer, seller, reason = g.t_buyer[active], g.t_seller[active], g.t_reason[active]
     created, backed = g.t_created[active], g.t_backed[active]
+    expires = g.t_expires[active]
     factor = np.where(
         g.t_source[active] == SOURCES.index("event"),
         EVENT_BACKED_FACTOR,
@@ -292,6 +294,7 @@ def aggregate(g: Generated) -> Aggregates:
     rs_buyer = keys // REASON_BITS
     rs_first = np.minimum.reduceat(created[order], starts)
     rs_last = np.maximum.reduceat(created[order], starts)
+    rs_next_expiry = np.minimum.reduceat(expires[order], starts)
 
     reporters = np.bincount(
         np.unique(buyer * g.n_sellers + seller) // g.n_sellers, minlength=g.n_buyers
@@ -309,8 +312,10 @@ def aggregate(g: Generated) -> Aggregates:
     tagged, tag_starts = np.unique(rs_buyer, return_index=True)
     first = np.full(g.n_buyers, -1, dtype=np.int64)
     last = np.full(g.n_buyers, -1, dtype=np.int64)
+    next_expiry = np.full(g.n_buyers, -1, dtype=np.int64)
     first[tagged] = np.minimum.reduceat(rs_first, tag_starts)
     last[tagged] = np.maximum.reduceat(rs_last, tag_starts)
+    next_expiry[tagged] = np.minimum.reduceat(rs_next_expiry, tag_starts)
     bs_buyer = np.flatnonzero((reporters > 0) | (clean > 0))
     return Aggregates(
         rs_buyer=rs_buyer,
@@ -326,6 +331,7 @@ def aggregate(g: Generated) -> Aggregates:
         bs_clean_weight=clean_weight[bs_buyer],
         bs_first=first[bs_buyer],
         bs_last=last[bs_buyer],
+        bs_next_expiry=next_expiry[bs_buyer],
     )
 
 
@@ -567,7 +573,7 @@ def _insert_stats(con: sqlite3.Connection, stats: Aggregates) -> None:
     for part in _chunks(stats.bs_buyer.size):
         con.executemany(
             "INSERT INTO buyer_stats (buyer_id, distinct_reporters, clean_sellers, clean_weight, "
-            "first_reported_at, last_reported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "first_reported_at, last_reported_at, next_expiry_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             zip(
                 (stats.bs_buyer[part] + 1).tolist(),
                 stats.bs_reporters[part].tolist(),
@@ -575,6 +581,7 @@ def _insert_stats(con: sqlite3.Connection, stats: Aggregates) -> None:
                 stats.bs_clean_weight[part].tolist(),
                 iso(stats.bs_first[part]),
                 iso(stats.bs_last[part]),
+                iso(stats.bs_next_expiry[part]),
                 strict=True,
             ),
         )
@@ -671,10 +678,11 @@ def verify(path: Path, meta: dict[str, Any], samples: int = 300) -> dict[str, in
                         source=TagSource(src),
                         created_at=_utc(c),
                         confirmed_at=None,
+                        expires_at=_utc(e),
                     )
-                    for s, r, b, src, c in con.execute(
-                        "SELECT seller_id, reason, order_backed, source, created_at FROM tags "
-                        "WHERE buyer_id = ? AND status = 'active'",
+                    for s, r, b, src, c, e in con.execute(
+                        "SELECT seller_id, reason, order_backed, source, created_at, expires_at "
+                        "FROM tags WHERE buyer_id = ? AND status = 'active'",
                         (buyer_id,),
                     )
                 ]
@@ -685,7 +693,7 @@ def verify(path: Path, meta: dict[str, Any], samples: int = 300) -> dict[str, in
                         (buyer_id,),
                     )
                 ]
-                want = summarise(facts, cleans, trust)
+                want = summarise(facts, cleans, trust, now=NOW)
                 got = uow.stats.get(buyer_id)
                 checked += 1
                 if not want.distinct_reporters and not want.clean_sellers:
@@ -702,12 +710,19 @@ def verify(path: Path, meta: dict[str, Any], samples: int = 300) -> dict[str, in
 
 def _compare(buyer_id: int, want: BuyerStats, got: BuyerStats | None) -> None:
     same = got is not None and (
-        (got.distinct_reporters, got.clean_sellers, got.first_reported_at, got.last_reported_at)
+        (
+            got.distinct_reporters,
+            got.clean_sellers,
+            got.first_reported_at,
+            got.last_reported_at,
+            got.next_expiry_at,
+        )
         == (
             want.distinct_reporters,
             want.clean_sellers,
             want.first_reported_at,
             want.last_reported_at,
+            want.next_expiry_at,
         )
         and abs(got.clean_weight - want.clean_weight) <= 1e-9 * max(1.0, want.clean_weight)
         and len(got.reasons) == len(want.reasons)

@@ -65,7 +65,7 @@ SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
 SECRET = b"buyerguard-bench-secret-0123456789abcdef"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SEED = 20261130
-FORMAT_VERSION = 1  # bump when the generated data changes, so kept databases are rebuilt
+FORMAT_VERSION = 2  # bump when the generated data changes, so kept databases are rebuilt
 
 TAGS_PER_BUYER = 2.5
 PLATFORMS = ("aliexpress", "ebay", "etsy", "shopify", "amazon", "allegro")
@@ -231,15 +231,18 @@ class Aggregates:
     bs_reporters: np.ndarray
     bs_first: np.ndarray
     bs_last: np.ndarray
+    bs_next_expiry: np.ndarray
 
 
 def aggregate(data: Dataset) -> Aggregates:
     """What refresh_stats would store: per buyer and reason, the active tags' sellers, order-backed
-    count, summed anchored weight and first/last time; per buyer, the distinct reporters. No orders
-    are generated, so clean_sellers and clean_weight are 0."""
+    count, summed anchored weight and first/last time; per buyer, the distinct reporters and the
+    first expiry of its active tags. No orders are generated, so clean_sellers and clean_weight
+    are 0."""
     active = data.status == 0
     buyer, seller, reason = data.buyer[active], data.seller[active], data.reason[active]
     created, backed = data.created[active], data.order_backed[active]
+    expires = data.expires[active]
     factor = np.where(
         data.source[active] == SOURCES.index("event"),
         EVENT_BACKED_FACTOR,
@@ -255,6 +258,7 @@ def aggregate(data: Dataset) -> Aggregates:
     rs_buyer = keys // KIND_BITS
     rs_first = np.minimum.reduceat(created[order], starts)
     rs_last = np.maximum.reduceat(created[order], starts)
+    rs_next_expiry = np.minimum.reduceat(expires[order], starts)
 
     pairs = np.unique(buyer * data.n_sellers + seller)
     reporters = np.bincount(pairs // data.n_sellers, minlength=data.n_buyers)
@@ -271,6 +275,7 @@ def aggregate(data: Dataset) -> Aggregates:
         bs_reporters=reporters[bs_buyer],
         bs_first=np.minimum.reduceat(rs_first, bs_starts),
         bs_last=np.maximum.reduceat(rs_last, bs_starts),
+        bs_next_expiry=np.minimum.reduceat(rs_next_expiry, bs_starts),
     )
 
 
@@ -428,12 +433,13 @@ def _insert_stats(con: sqlite3.Connection, stats: Aggregates) -> None:
     for part in chunks(stats.bs_buyer.size):
         con.executemany(
             "INSERT INTO buyer_stats (buyer_id, distinct_reporters, clean_sellers, clean_weight, "
-            "first_reported_at, last_reported_at) VALUES (?, ?, 0, 0.0, ?, ?)",
+            "first_reported_at, last_reported_at, next_expiry_at) VALUES (?, ?, 0, 0.0, ?, ?, ?)",
             zip(
                 (stats.bs_buyer[part] + 1).tolist(),
                 stats.bs_reporters[part].tolist(),
                 iso(stats.bs_first[part]),
                 iso(stats.bs_last[part]),
+                iso(stats.bs_next_expiry[part]),
                 strict=True,
             ),
         )
@@ -481,7 +487,7 @@ def _tag_rows(con: sqlite3.Connection, buyer_id: int) -> list[tuple[Any, ...]]:
     # No `status` term on purpose: with one, SQLite (no ANALYZE) picks ix_tags_status_expires and
     # walks every active tag; see the write probe below and bench/README.md.
     return con.execute(
-        "SELECT seller_id, reason, order_backed, source, created_at, status FROM tags "
+        "SELECT seller_id, reason, order_backed, source, created_at, status, expires_at FROM tags "
         "WHERE buyer_id = ?",
         (buyer_id,),
     ).fetchall()
@@ -526,8 +532,11 @@ def verify(path: Path, n_buyers: int, rng: random.Random, samples: int = 300) ->
                         source=TagSource(source),
                         created_at=_utc(created),
                         confirmed_at=None,
+                        expires_at=_utc(expires),
                     )
-                    for seller, reason, backed, source, created, status in _tag_rows(con, buyer_id)
+                    for seller, reason, backed, source, created, status, expires in _tag_rows(
+                        con, buyer_id
+                    )
                     if status == "active"
                 ]
                 got = uow.stats.get(buyer_id)
@@ -537,7 +546,7 @@ def verify(path: Path, n_buyers: int, rng: random.Random, samples: int = 300) ->
                         sys.exit(f"buyer {buyer_id}: stats stored without active tags")
                     continue
                 with_stats += 1
-                _compare(buyer_id, summarise(facts, (), trust), got)
+                _compare(buyer_id, summarise(facts, (), trust, now=NOW), got)
     finally:
         database.dispose()
         con.close()
@@ -552,6 +561,7 @@ def _compare(buyer_id: int, want: BuyerStats, got: BuyerStats | None) -> None:
         and got.clean_sellers == want.clean_sellers
         and got.first_reported_at == want.first_reported_at
         and got.last_reported_at == want.last_reported_at
+        and got.next_expiry_at == want.next_expiry_at
         and len(got.reasons) == len(want.reasons)
     )
     for g, w in zip(

@@ -43,7 +43,7 @@ def test_process_events_is_a_job_in_the_table(uow: SqlUnitOfWork, tmp_path: Path
     events.accept_events(uow, [refused], seller_id=shop, secret=SECRET, now=NOW)
     report = jobs.run_once("process-events", uow, settings=Settings(data_dir=tmp_path), now=NOW)
     assert getattr(report, "tags_created", None) == 1
-    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)
+    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5, now=NOW)
     assert (tag.reason, tag.source.value) == ("cod_refusal", "event")
     assert {"process-events", "deliver-alerts"} <= set(jobs.JOB_NAMES)
 

@@ -23,8 +23,9 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
-    # Often: until it runs, a tag past its expiry still counts as a reporter and blocks the same
-    # seller's new tag for that reason. With nothing due it reads one index range.
+    # Often: reads and writes already treat a tag past its expiry as expired, but until this marks
+    # it, a read of its buyer computes the aggregates again. With nothing due it reads one index
+    # range.
     Job(
         "expire-old-tags",
         timedelta(minutes=1),

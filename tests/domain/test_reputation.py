@@ -141,12 +141,14 @@ def test_decaying_a_stored_sum_equals_decaying_each_tag() -> None:
 
 def test_a_reason_whose_newest_tag_is_past_its_expiry_counts_nothing() -> None:
     reason = get_reason("unpaid_order")
-    just_alive = tags(reason.code, [0.9], age=reason.expires_after - timedelta(days=1))
+    just_alive = tags(reason.code, [0.9], age=reason.expires_after - timedelta(microseconds=1))
+    at_expiry = tags(reason.code, [0.9], age=reason.expires_after)
     expired = tags(reason.code, [0.9], age=reason.expires_after + timedelta(days=1))
 
     assert risk_of(buyer(just_alive)) > PRIOR
-    assert score(buyer(expired), now=NOW).contributions == ()
-    assert risk_of(buyer(expired)) == pytest.approx(PRIOR)
+    for gone in (at_expiry, expired):
+        assert score(buyer(gone), now=NOW).contributions == ()
+        assert risk_of(buyer(gone)) == pytest.approx(PRIOR)
 
 
 def test_a_reason_without_sellers_counts_nothing_whatever_its_residue() -> None:

@@ -48,5 +48,5 @@ def process(uow: UnitOfWork, *, at: datetime = NOW) -> ProcessReport:
 
 def tags_of(uow: UnitOfWork, seller_id: int) -> list[tuple[str, str, str | None]]:
     """(reason, status, order_ref) of a seller's tags, oldest first."""
-    found = tags.list_tags(uow, seller_id=seller_id, after_id=None, limit=500)
+    found = tags.list_tags(uow, seller_id=seller_id, after_id=None, limit=500, now=NOW)
     return [(t.reason, t.status.value, t.order_ref) for t in reversed(found)]

@@ -45,7 +45,7 @@ def tag_by_hand(uow: UnitOfWork, seller: int, buyer: dict[str, str], reason: str
 
 
 def own_tags(uow: UnitOfWork, seller: int) -> list[Tag]:
-    return tags.list_tags(uow, seller_id=seller, after_id=None, limit=50)[::-1]
+    return tags.list_tags(uow, seller_id=seller, after_id=None, limit=50, now=NOW)[::-1]
 
 
 def risk_seen(uow: UnitOfWork, viewer: int, buyer: dict[str, str]) -> tuple[float, list[str]]:
@@ -59,7 +59,7 @@ def stored_and_refreshed(uow: UnitOfWork, buyer: dict[str, str]) -> tuple[object
     assert buyer_id is not None
     with uow:
         stored = uow.stats.get(buyer_id)
-        buyers.refresh_stats(uow, [buyer_id])
+        buyers.refresh_stats(uow, [buyer_id], now=NOW)
         return stored, uow.stats.get(buyer_id)
 
 

@@ -33,7 +33,7 @@ def test_events_in_any_order_make_one_tag_and_a_replay_changes_nothing(uow):
     report = process(uow)
     assert (report.events, report.tags_created) == (3, 1)
     assert tags_of(uow, shop) == [("non_payment", "active", "A-1")]
-    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)
+    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5, now=NOW)
     assert tag.order_backed
     assert tag.created_at == chargeback.occurred_at
 
@@ -69,7 +69,7 @@ def test_a_sellers_retraction_of_an_automatic_tag_stands_until_a_new_fact(uow):
         event("e2", "chargeback.created", "A-1", days_ago=4, reason="fraudulent"),
     )
     process(uow, at=NOW - timedelta(days=4))
-    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)
+    (tag,) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5, now=NOW)
     tags.retract_tag(uow, tag.id, seller_id=shop, now=NOW - timedelta(days=3))
 
     post(
@@ -259,7 +259,9 @@ def test_one_event_a_batch_reaches_the_same_tags_as_one_batch(uow):
     )
     report = process_events(uow, now=NOW, batch_size=1)
     assert (report.events, report.tags_created, report.tags_withdrawn) == (7, 2, 0)
-    (non_payment, cod_refusal) = tags.list_tags(uow, seller_id=shop, after_id=None, limit=5)[::-1]
+    (non_payment, cod_refusal) = tags.list_tags(
+        uow, seller_id=shop, after_id=None, limit=5, now=NOW
+    )[::-1]
     assert (non_payment.reason, non_payment.note) == ("non_payment", "automatic, from event e5")
     assert (cod_refusal.reason, cod_refusal.order_ref) == ("cod_refusal", "A-2")
 

@@ -72,7 +72,7 @@ def buyer_of(uow: UnitOfWork, buyer: dict[str, str]) -> int | None:
 
 def backing(uow: UnitOfWork, seller: int) -> list[tuple[str, bool]]:
     """(reason, order-backed) of the seller's tags, oldest first."""
-    found = tags.list_tags(uow, seller_id=seller, after_id=None, limit=100)
+    found = tags.list_tags(uow, seller_id=seller, after_id=None, limit=100, now=NOW)
     return [(t.reason, t.order_backed) for t in reversed(found)]
 
 
@@ -80,7 +80,7 @@ def stats(uow: UnitOfWork, buyer: int) -> tuple[BuyerStats | None, BuyerStats | 
     """The aggregates a lookup reads, and those recomputed from storage (rolled back)."""
     with uow:
         stored = uow.stats.get(buyer)
-        buyers.refresh_stats(uow, [buyer])
+        buyers.refresh_stats(uow, [buyer], now=NOW)
         return stored, uow.stats.get(buyer)
 
 
@@ -202,6 +202,6 @@ def test_an_import_completing_a_known_order_links_its_identifiers_to_the_orders_
     buyer = buyer_of(uow, ALICE)
     assert buyer_of(uow, PHONE) == buyer
     assert backing(uow, importer.id) == [("non_payment", True), ("other", False)]
-    found = tags.list_tags(uow, seller_id=importer.id, after_id=None, limit=10)
+    found = tags.list_tags(uow, seller_id=importer.id, after_id=None, limit=10, now=NOW)
     assert {t.buyer_id for t in found} == {buyer}
     assert backed_reasons(uow, ALICE) == {"non_payment": 1, "other": 0}

@@ -104,8 +104,10 @@ def test_aggregates_added_are_read_back(uow: SqlUnitOfWork) -> None:
     with uow:
         reported, unreported = uow.buyers.create(2, now=NOW)
         stats = {
-            reported: BuyerStats(2, 0, 0.0, NOW - timedelta(days=2), NOW, (reason,)),
-            unreported: BuyerStats(0, 0, 0.0, None, None, ()),
+            reported: BuyerStats(
+                2, 0, 0.0, NOW - timedelta(days=2), NOW, (reason,), NOW + timedelta(days=700)
+            ),
+            unreported: BuyerStats(0, 0, 0.0, None, None, (), None),
         }
         uow.stats.add(stats)
         assert uow.stats.get(reported) == stats[reported]

@@ -9,19 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from buyerguard.domain.tags import TagStatus
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 from buyerguard.storage.database import open_database
 from buyerguard.storage.schema import upgrade
+from tests.conftest import NOW
 
 ACTIVE = TagStatus.ACTIVE.value
 QUERIES = {
     "tags of buyers": select(t.TagRow.seller_id).where(
         t.TagRow.buyer_id.in_([1, 2, 3]), t.TagRow.status == ACTIVE
     ),
+    # What a write runs first on the tags of its buyers (storage.repositories.expire_tags).
+    "expire tags of buyers": update(t.TagRow)
+    .where(t.TagRow.status == ACTIVE, t.TagRow.expires_at <= NOW, t.TagRow.buyer_id.in_([1, 2]))
+    .values(status=TagStatus.EXPIRED.value),
     "own active tags": sql.OWN_ACTIVE_TAGS.statement.params(buyer=1, seller=2),
     "own active reasons": sql.OWN_ACTIVE_REASONS.statement.params(buyer=1, seller=2),
     "one order": sql.ONE_ORDER.statement.params(seller=1, ref="x"),

@@ -1,7 +1,9 @@
 """What a lookup shows: a buyer's record as one seller may see it, built from aggregates.
 
 The aggregates (`BuyerStats`) are kept up to date on every write, so a lookup reads a few rows
-for one buyer however large the registry grows.
+for one buyer however large the registry grows. Time alone changes them too, when a tag they
+count expires: they keep when the first of those tags expires, so a read can tell that they are
+out of date and recompute them from the buyer's own tags.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ from typing import NamedTuple
 
 from buyerguard.domain import reputation
 from buyerguard.domain.reasons import REASONS, get_reason
-from buyerguard.domain.tags import Tag, TagSource
+from buyerguard.domain.tags import Tag, TagSource, past_expiry
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 
 
 class TagFacts(NamedTuple):
     """The part of an active tag that the aggregates need (a named tuple: imports and refreshes
-    make many at once); `counted_at` is when its weight starts to decay."""
+    make many at once); `counted_at` is when its weight starts to decay, `expires_at` when it
+    stops counting."""
 
     seller_id: int
     reason: str
     order_backed: bool
     event_backed: bool
     counted_at: datetime
+    expires_at: datetime
 
 
 def tag_facts(
@@ -37,6 +41,7 @@ def tag_facts(
     source: TagSource,
     created_at: datetime,
     confirmed_at: datetime | None,
+    expires_at: datetime,
 ) -> TagFacts:
     """A stored tag as the aggregates count it.
 
@@ -45,8 +50,10 @@ def tag_facts(
     does not depend on which of the two came first.
     """
     if confirmed_at is not None:
-        return TagFacts(seller_id, reason, True, True, confirmed_at)
-    return TagFacts(seller_id, reason, order_backed, source is TagSource.EVENT, created_at)
+        return TagFacts(seller_id, reason, True, True, confirmed_at, expires_at)
+    return TagFacts(
+        seller_id, reason, order_backed, source is TagSource.EVENT, created_at, expires_at
+    )
 
 
 class ReasonStats(NamedTuple):
@@ -60,12 +67,20 @@ class ReasonStats(NamedTuple):
 
 @dataclass(frozen=True)
 class BuyerStats:
+    """`next_expiry_at` is when the first tag counted here expires (None: no tag is counted)."""
+
     distinct_reporters: int
     clean_sellers: int
     clean_weight: float
     first_reported_at: datetime | None
     last_reported_at: datetime | None
     reasons: tuple[ReasonStats, ...]
+    next_expiry_at: datetime | None
+
+    def outdated_at(self, now: datetime) -> bool:
+        """Whether a tag counted here has expired by `now`: the buyer's record is then smaller
+        than these aggregates say, until they are computed again from its tags."""
+        return self.next_expiry_at is not None and past_expiry(self.next_expiry_at, now=now)
 
     def evidence(self) -> reputation.BuyerEvidence:
         return reputation.BuyerEvidence(
@@ -84,19 +99,25 @@ class BuyerStats:
         )
 
 
-EMPTY_STATS = BuyerStats(0, 0, 0.0, None, None, ())
+EMPTY_STATS = BuyerStats(0, 0, 0.0, None, None, (), None)
 
 
 _counted_at = attrgetter("counted_at")
 
 
 def summarise(
-    tags: Iterable[TagFacts], clean_sellers: Iterable[int], trust: Mapping[int, float]
+    tags: Iterable[TagFacts],
+    clean_sellers: Iterable[int],
+    trust: Mapping[int, float],
+    *,
+    now: datetime,
 ) -> BuyerStats:
-    """Aggregate one buyer's active tags and clean-order sellers; a seller counts once a reason."""
+    """Aggregate one buyer's active tags and clean-order sellers as they stand at `now`: a tag
+    past its expiry counts nothing, marked expired or not; a seller counts once a reason."""
     by_reason: dict[str, dict[int, TagFacts]] = {}
     for tag in sorted(tags, key=_counted_at):
-        by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)
+        if not past_expiry(tag.expires_at, now=now):
+            by_reason.setdefault(tag.reason, {}).setdefault(tag.seller_id, tag)
     # Imports and refreshes summarise tens of thousands of buyers with a tag or two each: list
     # comprehensions and the common cases spelt out cost less than the generators they replace.
     reasons = tuple([_reason_stats(code, by_reason[code], trust) for code in sorted(by_reason)])
@@ -112,6 +133,7 @@ def summarise(
         cleaners = cleaners - accusers
     first_at: datetime | None = min([r.first_at for r in reasons], default=None)
     last_at: datetime | None = max([r.last_at for r in reasons], default=None)
+    expiries = [t.expires_at for per_seller in by_reason.values() for t in per_seller.values()]
     return BuyerStats(
         distinct_reporters=len(reporters),
         clean_sellers=len(cleaners),
@@ -119,6 +141,7 @@ def summarise(
         first_reported_at=first_at,
         last_reported_at=last_at,
         reasons=reasons,
+        next_expiry_at=min(expiries, default=None),
     )
 
 
@@ -173,8 +196,10 @@ class Profile:
 def build_profile(
     buyer_id: int | None, stats: BuyerStats, my_tags: Sequence[Tag], *, now: datetime
 ) -> Profile:
-    """The viewer's own tags come with notes; everyone else's only as counts per reason."""
-    mine = {tag.reason for tag in my_tags if tag.active}
+    """The viewer's own tags come with notes; everyone else's only as counts per reason. Of the
+    viewer's tags, those that count at `now` are shown."""
+    shown = tuple(tag for tag in my_tags if tag.active_at(now))
+    mine = {tag.reason for tag in shown}
     present = {r.reason: r for r in stats.reasons}
     lines = tuple(
         ReasonLine(
@@ -192,7 +217,7 @@ def build_profile(
         buyer_id=buyer_id,
         distinct_reporters=stats.distinct_reporters,
         reasons=tuple(sorted(lines, key=lambda line: (-line.sellers, line.reason))),
-        my_tags=tuple(my_tags),
+        my_tags=shown,
         clean_sellers=stats.clean_sellers,
         first_reported_at=stats.first_reported_at,
         last_reported_at=stats.last_reported_at,

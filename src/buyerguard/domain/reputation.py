@@ -136,7 +136,7 @@ def score(evidence: BuyerEvidence, *, now: datetime) -> Risk:
     Logistics reasons (`Reason.misconduct` False) make `logistics_score` by the same formula, apart
     from `score`: they can make a buyer "medium" (ask for prepayment), never "high".
 
-    A reason whose newest tag (`last_at`) is older than its `expires_after` counts nothing: all its
+    A reason whose newest tag (`last_at`) is `expires_after` old or older counts nothing: all its
     tags have expired, whether or not storage has dropped them yet. A reason with no sellers left
     counts nothing either, whatever rounding residue its stored sum holds.
 
@@ -162,7 +162,7 @@ def _mass(item: ReasonEvidence, now: datetime) -> _Mass | None:
     reason = get_reason(item.reason)
     if item.sellers <= 0:
         return None
-    if item.last_at is not None and now - item.last_at > reason.expires_after:
+    if item.last_at is not None and now - item.last_at >= reason.expires_after:
         return None
     return _Mass(item, reason, max(decayed(item.anchored_weight, reason, now), 0.0))
 

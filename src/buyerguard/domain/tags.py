@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -68,6 +68,16 @@ class Tag:
     def active(self) -> bool:
         return self.status is TagStatus.ACTIVE
 
+    def active_at(self, now: datetime) -> bool:
+        """Whether the tag counts at `now`: active, and not past its expiry."""
+        return self.active and not past_expiry(self.expires_at, now=now)
+
+    def as_of(self, now: datetime) -> Tag:
+        """The tag as it stands at `now`: an active tag past its expiry is expired."""
+        if self.active and past_expiry(self.expires_at, now=now):
+            return replace(self, status=TagStatus.EXPIRED)
+        return self
+
     @property
     def event_backed(self) -> bool:
         return self.source is TagSource.EVENT or self.confirmed_order_ref is not None
@@ -111,6 +121,12 @@ def expiry_for(reason: str, created_at: datetime) -> datetime:
     return created_at + get_reason(reason).expires_after
 
 
+def past_expiry(expires_at: datetime, *, now: datetime) -> bool:
+    """A tag stops counting the moment it expires, whether or not the expire-old-tags job has
+    marked it `expired` yet: every read judges an active tag by its `expires_at` against `now`."""
+    return expires_at <= now
+
+
 # A tag as a seller reported it: (seller id, buyer id, reason, when it happened). Two reports with
 # the same four are one report given twice, whatever became of the first.
 DatedTagKey = tuple[int, int, str, datetime]
@@ -149,3 +165,7 @@ class OwnReason(NamedTuple):
     reason: str
     order_ref: str | None
     order_backed: bool
+    expires_at: datetime
+
+    def active_at(self, now: datetime) -> bool:
+        return not past_expiry(self.expires_at, now=now)

@@ -27,8 +27,8 @@ from buyerguard.domain.alerts import (
     validate_url,
 )
 from buyerguard.domain.errors import ConflictError
-from buyerguard.domain.profiles import EMPTY_STATS
 from buyerguard.domain.reputation import Risk, score
+from buyerguard.services.buyers import current_stats
 from buyerguard.services.unit_of_work import UnitOfWork
 
 MAX_SUBSCRIPTIONS = 20
@@ -165,7 +165,7 @@ def risk_levels(
 
 
 def _risk(uow: UnitOfWork, buyer_id: int, *, now: datetime) -> Risk:
-    return score((uow.stats.get(buyer_id) or EMPTY_STATS).evidence(), now=now)
+    return score(current_stats(uow, buyer_id, now=now).evidence(), now=now)
 
 
 def alert_buyer_changes(

@@ -59,28 +59,42 @@ def link_buyers(
     for group in groups:
         buyer_id = group.keep if group.keep is not None else next(new_ids)
         if group.merge:
-            uow.buyers.merge(buyer_id, group.merge)
+            uow.buyers.merge(buyer_id, group.merge, now=now)
             merged[buyer_id] = group.merge
         links.extend((buyer_id, kinds[d]) for d in group.digests if d not in known)
         for index in group.rows:
             result[index] = buyer_id
     uow.buyers.link(links, now=now)
     if merged:
-        refresh_stats(uow, merged)
+        refresh_stats(uow, merged, now=now)
     return Resolution(result, created, merged, links)
 
 
-def refresh_stats(uow: UnitOfWork, buyer_ids: Iterable[int]) -> None:
+def refresh_stats(uow: UnitOfWork, buyer_ids: Iterable[int], *, now: datetime) -> None:
     """Recompute the aggregates of these buyers from their own active tags and clean orders."""
     ids = sorted(set(buyer_ids))
-    if not ids:
-        return
+    if ids:
+        uow.stats.replace(_summarised(uow, ids, now=now))
+
+
+def _summarised(uow: UnitOfWork, ids: Sequence[int], *, now: datetime) -> dict[int, BuyerStats]:
+    """The aggregates of these buyers at `now`, from their active tags and clean orders."""
     tags = uow.tags.active_facts_for_buyers(ids)
     cleans = uow.orders.clean_sellers_for_buyers(ids)
     sellers = {t.seller_id for facts in tags.values() for t in facts}
     sellers.update(s for group in cleans.values() for s in group)
     trust = uow.sellers.trust_for(sellers)
-    uow.stats.replace({b: summarise(tags.get(b, ()), cleans.get(b, ()), trust) for b in ids})
+    return {b: summarise(tags.get(b, ()), cleans.get(b, ()), trust, now=now) for b in ids}
+
+
+def current_stats(uow: UnitOfWork, buyer_id: int, *, now: datetime) -> BuyerStats:
+    """The buyer's aggregates at `now`, read-only. Stored ones that count a tag expired since are
+    computed again from the buyer's own tags, until the expire-old-tags job (or any write to the
+    buyer) stores them so: reading them costs the same as ever, however large the registry."""
+    stats = uow.stats.get(buyer_id) or EMPTY_STATS
+    if not stats.outdated_at(now):
+        return stats
+    return _summarised(uow, [buyer_id], now=now)[buyer_id]
 
 
 def look_up_buyer(
@@ -99,19 +113,22 @@ def look_up_buyer(
         if not buyer_ids:
             return build_profile(None, EMPTY_STATS, (), now=now)
         if len(buyer_ids) == 1:
-            stats = uow.stats.get(buyer_ids[0]) or EMPTY_STATS
+            stats = current_stats(uow, buyer_ids[0], now=now)
             mine = uow.tags.list_for_buyer_by_seller(buyer_ids[0], viewer_id)
             return build_profile(buyer_ids[0], stats, mine, now=now)
         # Identifiers of several buyers given together are one person: a tag or a screening
         # would merge them. A lookup only reads, so it shows them as merged, under the id that
         # would be kept, with the tags the merge would keep.
-        tags = one_per_seller_and_reason(uow.tags.active_for_buyers(buyer_ids))
-        stats = _combined_stats(uow, buyer_ids, tags)
+        counted = [tag for tag in uow.tags.active_for_buyers(buyer_ids) if tag.active_at(now)]
+        tags = one_per_seller_and_reason(counted)
+        stats = _combined_stats(uow, buyer_ids, tags, now=now)
         mine = [tag for tag in tags if tag.seller_id == viewer_id]
         return build_profile(buyer_ids[0], stats, mine, now=now)
 
 
-def _combined_stats(uow: UnitOfWork, buyer_ids: Sequence[int], tags: Sequence[Tag]) -> BuyerStats:
+def _combined_stats(
+    uow: UnitOfWork, buyer_ids: Sequence[int], tags: Sequence[Tag], *, now: datetime
+) -> BuyerStats:
     cleans = uow.orders.clean_sellers_for_buyers(buyer_ids)
     facts = [
         tag_facts(
@@ -121,9 +138,10 @@ def _combined_stats(uow: UnitOfWork, buyer_ids: Sequence[int], tags: Sequence[Ta
             source=t.source,
             created_at=t.created_at,
             confirmed_at=t.confirmed_at,
+            expires_at=t.expires_at,
         )
         for t in tags
     ]
     clean = {seller for sellers in cleans.values() for seller in sellers}
     trust = uow.sellers.trust_for({fact.seller_id for fact in facts} | clean)
-    return summarise(facts, clean, trust)
+    return summarise(facts, clean, trust, now=now)

@@ -153,7 +153,7 @@ def _order_buyers(
         if stored.identifiers:
             seen.setdefault(key, {}).update((h.digest, h) for h in stored.identifiers)
     resolved = _resolve(uow, seen, known, now=now)
-    merged = _merge_known(uow, known, resolved)
+    merged = _merge_known(uow, known, resolved, now=now)
     recorded = [
         OrderRecord(key[0], merged.get(buyer, buyer), key[1], False, min(first_at[key], now))
         for key, buyer in sorted(resolved.items())
@@ -162,7 +162,7 @@ def _order_buyers(
     uow.orders.add_many(recorded)
     # Tags may have cited these orders before the registry knew them.
     backed = uow.tags.back_with_orders([(r.seller_id, r.buyer_id, r.order_ref) for r in recorded])
-    refresh_stats(uow, backed)
+    refresh_stats(uow, backed, now=now)
     # Read again: a merge above may have moved orders of this batch to another buyer.
     found = uow.event_orders.buyers_of_orders(touched)
     return {key: (key[0], buyer) for key, buyer in found.items()}
@@ -194,7 +194,11 @@ def _resolve(
 
 
 def _merge_known(
-    uow: UnitOfWork, known: Mapping[OrderKey, int], resolved: Mapping[OrderKey, int]
+    uow: UnitOfWork,
+    known: Mapping[OrderKey, int],
+    resolved: Mapping[OrderKey, int],
+    *,
+    now: datetime,
 ) -> dict[int, int]:
     """An order's identifiers belong to the buyer the registry already has on that order: merge.
 
@@ -214,16 +218,19 @@ def _merge_known(
     for key, buyer in sorted(resolved.items()):
         if key in known and final(known[key]) != final(buyer):
             keep, other = sorted((final(known[key]), final(buyer)))
-            uow.buyers.merge(keep, [other])
+            uow.buyers.merge(keep, [other], now=now)
             merged[other] = keep
     if merged:
-        refresh_stats(uow, {final(b) for b in merged})
+        refresh_stats(uow, {final(b) for b in merged}, now=now)
     return {buyer: final(buyer) for buyer in live}
 
 
 def _apply(
     uow: UnitOfWork, plans: Sequence[PairPlan], report: ProcessReport, *, now: datetime
 ) -> None:
+    # A tag past its expiry is neither held, withdrawn nor confirmed: it is marked expired first,
+    # as the expire-old-tags job would, whether or not the job has run since.
+    lapsed = uow.tags.expire(now=now, buyer_ids={p.buyer_id for p in plans})
     create, withdraw, confirm = _changes(uow, plans, now=now)
     given = [buyer for buyer, c in confirm if c.order_ref is not None]
     reopen = [(p.seller_id, p.buyer_id, ref) for p in plans for ref in p.reopen]
@@ -242,7 +249,9 @@ def _apply(
         {t.buyer_id for t in withdraw}
         | {buyer for buyer, _ in confirm}
         | {buyer for _, buyer, _ in reopen}
-        | {p.buyer_id for p in plans if p.complete},
+        | {p.buyer_id for p in plans if p.complete}
+        | lapsed,
+        now=now,
     )
     changes = [
         TagChange(item.buyer_id, item.tag.seller_id, item.tag.reason)

@@ -39,7 +39,7 @@ def store_completed_orders(
     identifiers given on it are one person's, as on events. Tags on these orders become
     order-backed."""
     existing = uow.orders.existing((p.seller_id, p.order_ref) for p in pending)
-    merged = _link_order_buyers(uow, pending, existing)
+    merged = _link_order_buyers(uow, pending, existing, now=now)
     rows: list[OrderRecord] = []
     stored: list[bool] = []
     done: dict[OrderKey, int] = {}  # the buyer of each order completed here
@@ -58,12 +58,16 @@ def store_completed_orders(
     uow.orders.add_many(rows)
     backed = uow.tags.back_with_orders([(s, b, ref) for (s, ref), b in done.items()])
     kept = {_final(merged, buyer) for buyer in merged.values()}
-    refresh_stats(uow, backed | kept | set(done.values()))
+    refresh_stats(uow, backed | kept | set(done.values()), now=now)
     return StoredOrders(stored, merged)
 
 
 def _link_order_buyers(
-    uow: UnitOfWork, pending: Sequence[PendingOrder], existing: Mapping[OrderKey, KnownOrder]
+    uow: UnitOfWork,
+    pending: Sequence[PendingOrder],
+    existing: Mapping[OrderKey, KnownOrder],
+    *,
+    now: datetime,
 ) -> dict[int, int]:
     """Merge the buyer named on each order with the order's own (the registry's, or the first one
     named on it here) when they differ, keeping the older as when identifiers join two buyers.
@@ -75,7 +79,7 @@ def _link_order_buyers(
         owner = _final(merged, owners.setdefault((item.seller_id, item.order_ref), buyer))
         if owner != buyer:
             keep, other = sorted((owner, buyer))
-            uow.buyers.merge(keep, [other])
+            uow.buyers.merge(keep, [other], now=now)
             merged[other] = keep
     return merged
 

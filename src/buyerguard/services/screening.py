@@ -11,7 +11,6 @@ from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.policies import Rule
-from buyerguard.domain.profiles import EMPTY_STATS
 from buyerguard.domain.reputation import Risk, score, shown
 from buyerguard.domain.screening import (
     LoggedScreening,
@@ -22,7 +21,7 @@ from buyerguard.domain.screening import (
 )
 from buyerguard.domain.tags import OwnReason
 from buyerguard.services.alerts import record_alert
-from buyerguard.services.buyers import refresh_stats, resolve_buyers
+from buyerguard.services.buyers import current_stats, refresh_stats, resolve_buyers
 from buyerguard.services.policies import policy_in_force
 from buyerguard.services.unit_of_work import UnitOfWork, commit_once
 
@@ -48,10 +47,10 @@ def _screen(
     now: datetime,
 ) -> Screened:
     (named,) = resolve_buyers(uow, [identifiers], now=now)
-    buyer_id, known = _order_buyer(uow, seller_id, order.ref, named)
-    stats = uow.stats.get(buyer_id) or EMPTY_STATS
+    buyer_id, known = _order_buyer(uow, seller_id, order.ref, named, now=now)
+    stats = current_stats(uow, buyer_id, now=now)
     risk = score(stats.evidence(), now=now)
-    own = uow.tags.own_reasons(buyer_id, seller_id)
+    own = [r for r in uow.tags.own_reasons(buyer_id, seller_id) if r.active_at(now)]
     mine = frozenset(r.reason for r in own)
     lists = uow.lists.names_for(seller_id, buyer_id, now=now)
     facts = build_facts(stats, risk, mine=mine, lists=lists, order=order, now=now)
@@ -82,7 +81,9 @@ def _screen(
     return Screened(logged, risk)
 
 
-def _order_buyer(uow: UnitOfWork, seller_id: int, ref: str, named: int) -> tuple[int, bool]:
+def _order_buyer(
+    uow: UnitOfWork, seller_id: int, ref: str, named: int, *, now: datetime
+) -> tuple[int, bool]:
     """The buyer of the order, and whether the registry knew the order. One order has one buyer, as
     on completions and events: the buyer named on a known order is merged with the order's own."""
     known = uow.orders.existing([(seller_id, ref)]).get((seller_id, ref))
@@ -90,8 +91,8 @@ def _order_buyer(uow: UnitOfWork, seller_id: int, ref: str, named: int) -> tuple
         return named, False
     if known.buyer_id != named:
         keep, other = sorted((known.buyer_id, named))
-        uow.buyers.merge(keep, [other])
-        refresh_stats(uow, [keep])
+        uow.buyers.merge(keep, [other], now=now)
+        refresh_stats(uow, [keep], now=now)
         return keep, True
     return named, True
 
@@ -109,7 +110,7 @@ def _record_order(
     stored, an earlier one here. Only a tag citing this order costs the screening a write more."""
     uow.orders.add_many([OrderRecord(seller_id, buyer_id, ref, False, now)])
     if any(r.order_ref == ref and not r.order_backed for r in own):
-        refresh_stats(uow, uow.tags.back_with_orders([(seller_id, buyer_id, ref)]))
+        refresh_stats(uow, uow.tags.back_with_orders([(seller_id, buyer_id, ref)]), now=now)
 
 
 def _alert(logged: LoggedScreening) -> dict[str, object]:

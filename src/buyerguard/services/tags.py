@@ -31,6 +31,9 @@ def store_tags(
     """Insert the tags that are not already active; None marks a duplicate, and a stored tag is
     its id when `returning`, else 0 (bulk imports need no ids). Runs in the caller's transaction
     and refreshes the aggregates of every buyer touched."""
+    # A tag past its expiry stands in no new tag's way: it is marked expired first, as the
+    # expire-old-tags job would, whether or not the job has run since.
+    lapsed = uow.tags.expire(now=now, buyer_ids={p.buyer_id for p in pending})
     keys = [(p.tag.seller_id, p.buyer_id, p.tag.reason) for p in pending]
     taken = uow.tags.active_keys(keys)
     history = _history(uow, keys, pending, now=now)
@@ -70,7 +73,7 @@ def store_tags(
             )
         )
     ids = uow.tags.add_many(rows, returning=returning) or [0] * len(rows)
-    refresh_stats(uow, {row.buyer_id for row in rows})
+    refresh_stats(uow, {row.buyer_id for row in rows} | lapsed, now=now)
     return [None if pos is None else ids[pos] for pos in positions]
 
 
@@ -118,30 +121,36 @@ def add_tag(
 
 
 def retract_tag(uow: UnitOfWork, tag_id: int, *, seller_id: int, now: datetime) -> None:
-    """Withdraw one of the seller's own tags; another seller's tag is reported as not found."""
+    """Withdraw one of the seller's own tags; another seller's tag is reported as not found. A tag
+    that has expired stays expired, whether or not the expire-old-tags job has marked it yet."""
     with uow:
         tag = uow.tags.get_for_seller(tag_id, seller_id)
-        if tag.active:
+        if tag.active_at(now):
             uow.tags.set_status(tag_id, TagStatus.RETRACTED, now=now)
-            refresh_stats(uow, [tag.buyer_id])
+            refresh_stats(uow, [tag.buyer_id], now=now)
         uow.commit()
 
 
-def get_tag(uow: UnitOfWork, tag_id: int, *, seller_id: int) -> Tag:
+def get_tag(uow: UnitOfWork, tag_id: int, *, seller_id: int, now: datetime) -> Tag:
+    """One of the seller's own tags, as it stands at `now`."""
     with uow:
-        return uow.tags.get_for_seller(tag_id, seller_id)
+        return uow.tags.get_for_seller(tag_id, seller_id).as_of(now)
 
 
-def list_tags(uow: UnitOfWork, *, seller_id: int, after_id: int | None, limit: int) -> list[Tag]:
-    """The seller's own tags, newest first, a page at a time (keyset pagination on the id)."""
+def list_tags(
+    uow: UnitOfWork, *, seller_id: int, after_id: int | None, limit: int, now: datetime
+) -> list[Tag]:
+    """The seller's own tags as they stand at `now`, newest first, a page at a time (keyset
+    pagination on the id)."""
     with uow:
-        return uow.tags.list_for_seller(seller_id, after_id=after_id, limit=limit)
+        found = uow.tags.list_for_seller(seller_id, after_id=after_id, limit=limit)
+    return [tag.as_of(now) for tag in found]
 
 
 def expire_old_tags(uow: UnitOfWork, *, now: datetime) -> int:
     """Mark tags past their reason's expiry as expired and drop them from the aggregates."""
     with uow:
         buyers = uow.tags.expire(now=now)
-        refresh_stats(uow, buyers)
+        refresh_stats(uow, buyers, now=now)
         uow.commit()
     return len(buyers)

@@ -47,6 +47,6 @@ def recompute_trust(uow: UnitOfWork, *, now: datetime) -> int:
         trust = compute_trust(graph)
         uow.sellers.set_trust(dict(zip(data.seller_ids, trust.tolist(), strict=True)), now=now)
         for start in range(0, len(buyers), REFRESH_BATCH):
-            refresh_stats(uow, buyers[start : start + REFRESH_BATCH].tolist())
+            refresh_stats(uow, buyers[start : start + REFRESH_BATCH].tolist(), now=now)
         uow.commit()
     return len(sellers)

@@ -64,6 +64,7 @@ INSERT_BUYER_STATS = BulkInsert(
         "clean_weight",
         "first_reported_at",
         "last_reported_at",
+        "next_expiry_at",
     ),
 )
 INSERT_REASON_STATS = BulkInsert(
@@ -122,6 +123,7 @@ def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
             s.clean_weight,
             s.first_reported_at,
             s.last_reported_at,
+            s.next_expiry_at,
         )
         for b, s in stats.items()
         if s.distinct_reporters or s.clean_sellers

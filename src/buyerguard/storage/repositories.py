@@ -145,10 +145,12 @@ class SqlBuyerRepository:
     def link(self, links: Sequence[tuple[int, HashedIdentifier]], *, now: datetime) -> None:
         imports.link_identifiers(self.session, links, now=now)
 
-    def merge(self, keep: int, others: Sequence[int]) -> None:
+    def merge(self, keep: int, others: Sequence[int], *, now: datetime) -> None:
         """Fold `others` into `keep`, one at a time: everything kept by buyer moves to `keep`,
-        but of two active tags by one seller for one reason only the better backed stays."""
+        but of two active tags by one seller for one reason only the better backed stays. Tags
+        past their expiry at `now` are marked expired first: they stand in no other's way."""
         for other in others:
+            expire_tags(self.session, now=now, buyer_ids=(keep, other))
             self._merge_one(keep, other)
         self.session.execute(
             update(t.BuyerRow).where(t.BuyerRow.id.in_(others)).values(merged_into=keep)
@@ -350,7 +352,7 @@ class SqlTagRepository:
         columns = (tag.buyer_id, tag.seller_id, tag.reason, tag.order_backed, tag.source)
         for chunk in batched(buyer_ids):
             rows = self.session.execute(
-                select(*columns, tag.created_at, tag.confirmed_at).where(
+                select(*columns, tag.created_at, tag.confirmed_at, tag.expires_at).where(
                     tag.buyer_id.in_(chunk), tag.status == TagStatus.ACTIVE.value
                 )
             )
@@ -363,6 +365,7 @@ class SqlTagRepository:
                         source=TagSource(r.source),
                         created_at=r.created_at,
                         confirmed_at=r.confirmed_at,
+                        expires_at=r.expires_at,
                     )
                 )
         return found
@@ -384,14 +387,24 @@ class SqlTagRepository:
             touched.update(r.buyer_id for r in hits)
         return touched
 
-    def expire(self, *, now: datetime) -> set[int]:
-        rows = self.session.execute(
-            update(t.TagRow)
-            .where(t.TagRow.status == TagStatus.ACTIVE.value, t.TagRow.expires_at <= now)
-            .values(status=TagStatus.EXPIRED.value, ended_at=now)
-            .returning(t.TagRow.buyer_id)
-        )
-        return set(rows.scalars())
+    def expire(self, *, now: datetime, buyer_ids: Iterable[int] | None = None) -> set[int]:
+        return expire_tags(self.session, now=now, buyer_ids=buyer_ids)
+
+
+def expire_tags(
+    session: Session, *, now: datetime, buyer_ids: Iterable[int] | None = None
+) -> set[int]:
+    """Mark the active tags past their expiry at `now` expired (of these buyers only, when given);
+    return the buyers whose tags these were."""
+    tag = t.TagRow
+    due = update(tag).where(tag.status == TagStatus.ACTIVE.value, tag.expires_at <= now)
+    due = due.values(status=TagStatus.EXPIRED.value, ended_at=now).returning(tag.buyer_id)
+    if buyer_ids is None:
+        return set(session.scalars(due))
+    found: set[int] = set()
+    for chunk in batched(set(buyer_ids)):
+        found.update(session.scalars(due.where(tag.buyer_id.in_(chunk))))
+    return found
 
 
 class SqlOrderRepository:
@@ -452,11 +465,11 @@ class SqlStatsRepository:
         row = sql.BUYER_STATS.first(self.session, {"buyer": buyer_id})
         if row is None:
             return None
-        reasons = sql.REASON_STATS.rows(self.session, {"buyer": buyer_id})
-        reporters, clean, weight, first, last = row
-        return BuyerStats(
-            reporters, clean, weight, first, last, tuple(ReasonStats(*r) for r in reasons)
+        reasons = tuple(
+            ReasonStats(*r) for r in sql.REASON_STATS.rows(self.session, {"buyer": buyer_id})
         )
+        reporters, clean, weight, first, last, next_expiry = row
+        return BuyerStats(reporters, clean, weight, first, last, reasons, next_expiry)
 
     def replace(self, stats: Mapping[int, BuyerStats]) -> None:
         for chunk in batched(stats):

@@ -38,6 +38,7 @@ BUYER_STATS = Prepared(
         BS.clean_weight,
         BS.first_reported_at,
         BS.last_reported_at,
+        BS.next_expiry_at,
     ).where(BS.buyer_id == bindparam("buyer"))
 )
 REASON_STATS = Prepared(
@@ -70,7 +71,7 @@ OWN_ACTIVE_TAGS = Prepared(
     .order_by(TG.id)
 )
 OWN_ACTIVE_REASONS = Prepared(
-    select(TG.reason, TG.order_ref, TG.order_backed).where(
+    select(TG.reason, TG.order_ref, TG.order_backed, TG.expires_at).where(
         TG.buyer_id == bindparam("buyer"),
         TG.seller_id == bindparam("seller"),
         TG.status == TagStatus.ACTIVE.value,

@@ -171,6 +171,9 @@ class BuyerStatsRow(Base):
     clean_weight: Mapped[float] = mapped_column(Float)
     first_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the first tag counted here expires: a read past it recomputes the buyer's aggregates
+    # from its own tags, so an expired tag stops counting before the expire-old-tags job runs.
+    next_expiry_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class BuyerReasonStatsRow(Base):

@@ -54,7 +54,7 @@ def stats(uow, ids: list[int]) -> dict[int, BuyerStats | None]:
 def recomputed(uow, ids: list[int]) -> dict[int, BuyerStats | None]:
     """The aggregates as refresh_stats computes them from storage (rolled back after)."""
     with uow:
-        buyers.refresh_stats(uow, ids)
+        buyers.refresh_stats(uow, ids, now=NOW)
         return {b: uow.stats.get(b) for b in ids}
 
 
@@ -289,7 +289,7 @@ def test_importing_a_file_again_doubles_no_history_and_revives_no_retracted_tag(
     assert (first.tags, first.duplicates) == (5, 0)
     (retracted,) = [
         t
-        for t in tags.list_tags(uow, seller_id=importer.id, after_id=None, limit=9)
+        for t in tags.list_tags(uow, seller_id=importer.id, after_id=None, limit=9, now=NOW)
         if t.reason == "unpaid_order"
     ]
     tags.retract_tag(uow, retracted.id, seller_id=importer.id, now=NOW)

@@ -3,13 +3,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
+from buyerguard.domain.reasons import get_reason
 from buyerguard.services.event_processing import process_events
 from buyerguard.storage.database import Database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 BUYER = {"email": "Buyer@Example.com", "platform_buyer_id": "aliexpress:cn1"}
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The time the tag and lookup endpoints take for now: set `clock[0]` to move it."""
+    now = [NOW]
+    for module in ("tags", "buyers"):
+        monkeypatch.setattr(f"buyerguard.web.api.{module}.utc_now", lambda: now[0])
+    return now
 
 
 def test_tag_is_created_listed_and_retracted(
@@ -156,3 +168,25 @@ def test_your_tag_confirmed_by_events_shows_their_backing(
     )
     assert (shown["event_backed"], shown["confirmed_order_ref"]) == (True, "A-1")
     assert [t["id"] for t in client.get("/v1/tags", headers=auth).json()["tags"]] == [tag_id]
+
+
+def test_your_tag_reads_expired_from_the_moment_it_expires(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], clock: list[datetime]
+) -> None:
+    """Whether or not the expire-old-tags job has run since."""
+    auth = new_seller()
+    created = client.post("/v1/tags", json={"buyer": BUYER, "reason": "other"}, headers=auth)
+    tag_id = created.json()["id"]
+    clock[0] = NOW + get_reason("other").expires_after
+
+    assert client.get(f"/v1/tags/{tag_id}", headers=auth).json()["status"] == "expired"
+    assert [t["status"] for t in client.get("/v1/tags", headers=auth).json()["tags"]] == ["expired"]
+    assert client.delete(f"/v1/tags/{tag_id}", headers=auth).status_code == 204
+    assert client.get(f"/v1/tags/{tag_id}", headers=auth).json()["status"] == "expired"
+    profile = client.post("/v1/buyers/lookup", json={"buyer": BUYER}, headers=auth).json()
+    assert (profile["my_tags"], profile["reasons"], profile["distinct_reporters"]) == ([], [], 0)
+
+    again = client.post("/v1/tags", json={"buyer": BUYER, "reason": "other"}, headers=auth)
+    assert again.status_code == 201
+    profile = client.post("/v1/buyers/lookup", json={"buyer": BUYER}, headers=auth).json()
+    assert [t["id"] for t in profile["my_tags"]] == [again.json()["id"]]

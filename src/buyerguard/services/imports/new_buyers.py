@@ -56,18 +56,20 @@ class NewBuyers:
         expired = self._expired
         return {key for key in keys if key in expired.get(key[1], ())}
 
-    def record(self, tags: Iterable[tuple[int, int, str, bool, datetime, bool]]) -> None:
-        """Imported tags stored for tracked buyers: (seller, buyer, reason, backed, at, active)."""
+    def record(self, tags: Iterable[tuple[int, int, str, bool, datetime, datetime, bool]]) -> None:
+        """Imported tags stored for tracked buyers: (seller, buyer, reason, backed, at, expires_at,
+        active)."""
         all_tags, active, pending = self._tags, self._active, self._pending
-        for seller_id, buyer_id, reason, order_backed, at, is_active in tags:
+        for seller_id, buyer_id, reason, order_backed, at, expires_at, is_active in tags:
             if not is_active:
                 self._expired.setdefault(buyer_id, set()).add((seller_id, buyer_id, reason, at))
                 continue
-            all_tags[buyer_id].append(TagFacts(seller_id, reason, order_backed, False, at))
+            facts = TagFacts(seller_id, reason, order_backed, False, at, expires_at)
+            all_tags[buyer_id].append(facts)
             active.add((seller_id, buyer_id, reason))
             pending.add(buyer_id)
 
-    def write_aggregates(self, uow: UnitOfWork) -> None:
+    def write_aggregates(self, uow: UnitOfWork, *, now: datetime) -> None:
         """Write the aggregates of the buyers with tags stored since the last call."""
         if not self._pending:
             return
@@ -75,7 +77,7 @@ class NewBuyers:
         sellers = {tag[0] for buyer in buyers for tag in self._tags[buyer]}
         trust = uow.sellers.trust_for(sellers)
         tags = self._tags
-        stats = {buyer: summarise(tags[buyer], (), trust) for buyer in buyers}
+        stats = {buyer: summarise(tags[buyer], (), trust, now=now) for buyer in buyers}
         uow.stats.add({b: s for b, s in stats.items() if b not in self._written})
         uow.stats.replace({b: s for b, s in stats.items() if b in self._written})
         self._written.update(buyers)

@@ -64,11 +64,11 @@ class ImportStore:
             (s, b, r) for r, s, b in zip(records, sellers, buyers, strict=True) if r.type == "tag"
         ]
         if uow.subscriptions.subscribers(BUYER_FLAGGED):
-            self._new.write_aggregates(uow)  # the risk before the change reads them
+            self._new.write_aggregates(uow, now=now)  # the risk before the change reads them
         subscribers, before = risk_levels(uow, {b for _, b, _ in tags}, now=now)
         stored_tags = self._store_tags(tags)
         if subscribers:
-            self._new.write_aggregates(uow)  # and the risk after
+            self._new.write_aggregates(uow, now=now)  # and the risk after
             changes = [
                 TagChange(b, s, r.reason or "")
                 for (s, b, r), stored in zip(tags, stored_tags, strict=True)
@@ -80,7 +80,7 @@ class ImportStore:
         self.result.duplicates += stored_orders.count(False) + stored_tags.count(False)
 
     def finish(self) -> ImportResult:
-        self._new.write_aggregates(self.uow)
+        self._new.write_aggregates(self.uow, now=self.now)
         return self.result
 
     def _seller_ids(self, records: Sequence[ImportRecord]) -> list[int]:
@@ -146,6 +146,9 @@ class ImportStore:
         importing a file again neither doubles its history nor revives what was retracted."""
         uow, now, new = self.uow, self.now, self._new
         new_ids = new.ids()
+        # As in store_tags: a tag past its expiry is marked expired before it could stand in a
+        # line's way. The buyers this import created have none.
+        lapsed = uow.tags.expire(now=now, buyer_ids={b for _, b, _ in tags if b not in new_ids})
         keys: list[TagKey] = [(s, b, r.reason or "") for s, b, r in tags]
         taken, reported = self._stored(keys, tags)
         orders = uow.orders.existing((s, r.order_ref) for s, _, r in tags if r.order_ref)
@@ -174,10 +177,11 @@ class ImportStore:
                 )
             )
             if buyer in new_ids:
-                tracked.append((seller, buyer, reason, backed, at, status is active))
+                tracked.append((seller, buyer, reason, backed, at, expires_at, status is active))
         new.record(tracked)
         uow.tags.add_many(rows)
-        refresh_stats(uow, {row.buyer_id for row in rows if row.buyer_id not in new_ids})
+        touched = {row.buyer_id for row in rows if row.buyer_id not in new_ids}
+        refresh_stats(uow, touched | lapsed, now=now)
         return stored
 
     def _stored(

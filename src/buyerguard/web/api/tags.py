@@ -33,7 +33,7 @@ def list_tags(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TagPage:
     """Your own tags, newest first."""
-    found = tags.list_tags(uow, seller_id=seller.id, after_id=after, limit=limit)
+    found = tags.list_tags(uow, seller_id=seller.id, after_id=after, limit=limit, now=utc_now())
     return TagPage(
         tags=[TagOut.of(tag) for tag in found],
         next_after=found[-1].id if len(found) == limit else None,
@@ -42,7 +42,7 @@ def list_tags(
 
 @router.get("/{tag_id}", response_model=TagOut)
 def get_tag(tag_id: Id, seller: CurrentSeller, uow: UnitOfWorkDep) -> TagOut:
-    return TagOut.of(tags.get_tag(uow, tag_id, seller_id=seller.id))
+    return TagOut.of(tags.get_tag(uow, tag_id, seller_id=seller.id, now=utc_now()))
 
 
 @router.delete("/{tag_id}", status_code=204)
