@@ -107,7 +107,6 @@ def _not_utf8(path: Path, good: bytes) -> Path:
 @pytest.mark.parametrize(
     ("command", "name", "good"),
     [
-        (["import"], "tags.jsonl", b"{}"),
         (["events", "import"], "events.jsonl", b"{}"),
         (["events", "import"], "events.csv", b"type,order_ref"),
         (["policy", "set"], "policy.txt", b"# mine"),
@@ -121,6 +120,19 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(
     path = _not_utf8(tmp_path / name, good)
     line = fails(*command, str(path), "--seller", "Shop")
     assert line == f"error: {path}, line 3: not UTF-8 text"
+
+
+def test_an_import_names_every_line_that_is_not_utf8(fails: Failing, tmp_path: Path) -> None:
+    fails.runner.invoke(cli, ["seller", "create", "Shop"], env=fails.env)
+    good = b'{"type": "tag", "buyer": {"email": "a@example.com"}, "reason": "other"}'
+    path = tmp_path / "tags.jsonl"
+    path.write_bytes(b"\n".join([good, b'"caf\xe9"', good, b"\xef\xbb\xbf" + good, b"\xff"]))
+    line = fails("import", str(path), "--seller", "Shop")
+    assert line == (
+        "error: invalid_import: 3 bad line(s), nothing imported: line 2: not UTF-8 text; "
+        "line 4: a byte-order mark (U+FEFF) may only start the first line; "
+        "line 5: not UTF-8 text"
+    )
 
 
 @pytest.mark.parametrize("value", ["null", '"1000"', "10.5"])

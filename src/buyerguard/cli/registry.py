@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from buyerguard.cli.common import (
+    TEXT_FILES,
     buyer_from,
     buyer_options,
     emit,
@@ -17,7 +18,6 @@ from buyerguard.cli.common import (
     opened,
     reports_errors,
     seller_named,
-    text_file,
 )
 from buyerguard.config import Settings
 from buyerguard.domain.profiles import Profile
@@ -156,7 +156,9 @@ def profile_text(profile: Profile) -> str:
 @reports_errors
 def import_command(settings: Settings, file: Path, seller_name: str, as_json: bool) -> None:
     """Import a JSON Lines file of tags and completed orders, all or nothing."""
-    with opened(settings) as db, text_file(file, newline="\n") as lines:
+    # Bytes that are not UTF-8 are left in the text for each line to be reported with its number.
+    text = file.open(encoding=TEXT_FILES, errors="surrogateescape", newline="\n")
+    with text as lines, opened(settings) as db:
         who = seller_named(db, seller_name)
         result = imports.import_lines(
             SqlUnitOfWork(db.sessions),

@@ -26,15 +26,38 @@ def lines(text: str) -> list[str]:
 
 
 def decode(line: str) -> object:
-    """One line's JSON value; errors carry no line number (the caller adds it)."""
+    """One line's JSON value; errors carry no line number (the caller adds it). Text decoded with
+    "surrogateescape" may hold bytes that are not UTF-8: they are refused here."""
+    if not line.isascii():
+        if _UNDECODED.search(line):
+            raise InvalidInputError("not UTF-8 text")
+        if line.startswith("\ufeff"):
+            raise InvalidInputError("a byte-order mark (U+FEFF) may only start the first line")
     try:
-        return json.loads(line)
+        return _DECODER.decode(line)
     except json.JSONDecodeError as error:
         raise InvalidInputError(f"not valid JSON ({error.msg})") from None
     except RecursionError:
         raise InvalidInputError("not valid JSON (nested too deeply)") from None
     except ValueError:  # an integer of more digits than Python converts from text
         raise InvalidInputError("not valid JSON (a number too long)") from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object whose keys all differ: with a key given twice, parsers disagree on which value
+    counts (most keep the last), so a second one is refused rather than chosen."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidInputError(f"duplicate key {json.dumps(key)}")
+            seen.add(key)
+    return found
+
+
+# One decoder for every JSON value read, request bodies as lines: made once, not per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
 
 def decoded_lines(raw: bytes) -> list[tuple[int, object]]:
@@ -45,8 +68,6 @@ def decoded_lines(raw: bytes) -> list[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            if _UNDECODED.search(line):
-                raise InvalidInputError("not UTF-8 text")
             found.append((number, decode(line)))
         except InvalidInputError as error:
             found.append((number, error))

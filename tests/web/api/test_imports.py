@@ -70,6 +70,23 @@ def test_a_bad_line_imports_nothing_and_every_bad_line_is_named(
     assert client.get("/v1/tags", headers=auth).json()["tags"] == []
 
 
+def test_a_line_giving_a_key_twice_is_bad_and_imports_nothing(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    good = jsonl({"type": "tag", "buyer": {"email": "ok@example.com"}, "reason": "other"})
+    twice = (
+        b'{"type": "tag", "buyer": {"email": "b@example.com"}, "order_ref": "A-1", '
+        b'"type": "completed_order"}'
+    )
+    response = post(client, b"\n".join([good, twice]), auth)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_import"
+    assert error["lines"] == [{"line": 2, "message": 'duplicate key "type"'}]
+    assert client.get("/v1/tags", headers=auth).json()["tags"] == []
+
+
 def test_admin_names_the_seller_per_line_and_sellers_are_created(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:

@@ -108,3 +108,29 @@ def test_only_a_line_feed_ends_a_line(post: Post, path: str) -> None:
         "not json",
     )
     assert errors(response) == [3]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_a_key_given_twice_is_that_lines_error(post: Post, path: str) -> None:
+    make, errors = ROUTES[path]
+    key, value = next(iter(make(9).items()))
+    twice = json.dumps(make(2))[:-1] + f', "{key}": {json.dumps(value)}}}'
+    response = post(path, json.dumps(make(1)), twice, json.dumps(make(3)))
+    assert errors(response) == [2]
+    assert f'duplicate key \\"{key}\\"' in response.text
+
+
+@pytest.mark.parametrize("path", ["screenings/batch", "imports"])
+def test_every_line_that_is_not_utf8_or_starts_with_a_bom_is_its_own_error(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], path: str
+) -> None:
+    make, errors = ROUTES[path]
+    good = [json.dumps(make(n)).encode() for n in range(5)]
+    body = b"\n".join(
+        [b"\xef\xbb\xbf" + good[0], b'"caf\xe9"', good[2], b"\xef\xbb\xbf" + good[3], b"\xff"]
+    )
+    headers = {**new_seller(), "Content-Type": "application/x-ndjson"}
+    response = client.post(f"/v1/{path}", content=body, headers=headers)
+    assert errors(response) == [2, 4, 5]
+    assert "not UTF-8 text" in response.text
+    assert "a byte-order mark (U+FEFF) may only start the first line" in response.text

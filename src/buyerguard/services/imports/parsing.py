@@ -16,8 +16,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import NamedTuple
 
-import orjson
-
 from buyerguard.domain import json_lines
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.imports import ImportRecord, RecordParser
@@ -43,13 +41,7 @@ def parse_chunk(
         if not text.strip():
             continue
         try:
-            try:
-                data = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                # The standard library accepts a little more (NaN, huge integers) and words its
-                # errors as imports always have.
-                data = json_lines.decode(text)
-            records.append(parser.record(data, line=number))
+            records.append(parser.record(json_lines.decode(text), line=number))
         except BuyerGuardError as error:
             errors.append((number, error.message))
     times = _formatted_times(records, parser.now, time_format) if time_format else {}

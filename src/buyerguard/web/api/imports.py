@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain import json_lines
-from buyerguard.domain.errors import InvalidInputError
 from buyerguard.services import imports
 from buyerguard.web.api.schemas import ImportOut
 from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
@@ -35,11 +34,8 @@ async def import_records(
     """One JSON object a line: `{"type": "tag", "buyer", "reason", "note"?, "order_ref"?, "at"?}` or
     `{"type": "completed_order", "buyer", "order_ref", "at"?}`; an admin key may add `"seller"`.
     All or nothing: one bad line imports nothing and every bad line is listed with its number."""
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError("the body is not UTF-8 text") from None
+    # Bytes that are not UTF-8 are left in the text for their line to be reported with its number.
+    text = (await request.body()).decode("utf-8", "surrogateescape")
     result = await _run(uow, text, seller, secret)
     return ImportOut(
         tags=result.tags, completed_orders=result.completed_orders, duplicates=result.duplicates
