@@ -116,18 +116,84 @@ def test_ids_out_of_range_are_422_not_an_overflow(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "message"),
     [
-        b"not json",
-        b'{"buyer": {"email": "\xff"}}',  # not UTF-8
-        b'{"buyer": {"email": "a@b.co"}, "x": ' + b"9" * 5000 + b"}",
-        b"[" * 100_000 + b"]" * 100_000,
+        (b"not json", "body: not valid JSON (Expecting value)"),
+        (b'{"buyer": {"email": "\xff"}}', "body: not UTF-8 text"),
+        (
+            b'{"buyer": {"email": "a@b.co"}, "x": ' + b"9" * 5000 + b"}",
+            "body: not valid JSON (a number too long)",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "body: not valid JSON (nested too deeply)"),
     ],
 )
 def test_a_body_that_is_not_json_is_invalid_input(
-    client: TestClient, new_seller: Callable[..., dict[str, str]], body: bytes
+    client: TestClient, new_seller: Callable[..., dict[str, str]], body: bytes, message: str
 ) -> None:
     headers = {**new_seller(), "content-type": "application/json"}
     response = client.post("/v1/buyers/lookup", content=body, headers=headers)
     error = assert_error(response, 422, "invalid_request")
-    assert error["message"].startswith("body: not valid JSON")
+    assert error["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "key"),
+    [
+        (
+            "/v1/tags",
+            '{"buyer": {"email": "a@b.co"}, "reason": "bogus", "reason": "other"}',
+            "reason",
+        ),
+        (
+            "/v1/tags",
+            '{"buyer": {"email": "a@b.co", "email": "c@d.co"}, "reason": "other"}',
+            "email",
+        ),
+        ("/v1/screenings", '{"order": {"ship_to": {"country": "DE", "country": "FR"}}}', "country"),
+        ("/v1/subscriptions", '{"url": "https://a.example", "events": [], "events": []}', "events"),
+    ],
+)
+def test_a_body_giving_a_key_twice_is_refused_naming_the_key(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], path: str, body: str, key: str
+) -> None:
+    auth = new_seller()
+    headers = {**auth, "content-type": "application/json"}
+    error = assert_error(client.post(path, content=body, headers=headers), 422, "invalid_request")
+    assert error["message"] == f'body: duplicate key "{key}"'
+    assert client.get("/v1/tags", headers=auth).json()["tags"] == []
+
+
+def test_a_byte_order_mark_may_start_a_json_body(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    body = b'\xef\xbb\xbf{"buyer": {"email": "a@b.co"}, "reason": "other"}'
+    headers = {**new_seller(), "content-type": "application/json; charset=utf-8"}
+    assert client.post("/v1/tags", content=body, headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "application/x-ndjson", "json"],
+)
+def test_a_json_route_refuses_a_body_of_another_media_type_with_415(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], content_type: str | None
+) -> None:
+    headers = new_seller()
+    if content_type is not None:
+        headers["content-type"] = content_type
+    body = b'{"buyer": {"email": "a@b.co"}, "reason": "other"}'
+    response = client.post("/v1/tags", content=body, headers=headers)
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/JSON", "application/json; charset=UTF-8", "application/vnd.x+json"],
+)
+def test_json_is_json_in_any_case_and_with_parameters(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], content_type: str
+) -> None:
+    headers = {**new_seller(), "content-type": content_type}
+    body = b'{"buyer": {"email": "a@b.co"}, "reason": "other"}'
+    assert client.post("/v1/tags", content=body, headers=headers).status_code == 201

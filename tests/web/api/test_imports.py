@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -68,6 +69,20 @@ def test_a_bad_line_imports_nothing_and_every_bad_line_is_named(
         assert line in error["message"]
     assert "line 1:" not in error["message"]
     assert client.get("/v1/tags", headers=auth).json()["tags"] == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-ndjson", "application/jsonl", "text/plain", None]
+)
+def test_json_lines_are_read_whatever_the_media_type(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], content_type: str | None
+) -> None:
+    headers = new_seller()
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    body = jsonl({"type": "tag", "buyer": {"email": "a@example.com"}, "reason": "other"})
+    response = client.post("/v1/imports", content=body, headers=headers)
+    assert response.status_code == 201, response.text
 
 
 def test_a_line_giving_a_key_twice_is_bad_and_imports_nothing(

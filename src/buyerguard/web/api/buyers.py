@@ -8,8 +8,11 @@ from buyerguard.services import buyers
 from buyerguard.web.api.schemas import LookupIn, ProfileOut
 from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/buyers", tags=["buyers"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/buyers", tags=["buyers"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("/lookup", response_model=ProfileOut)

@@ -26,8 +26,11 @@ from buyerguard.web.dependencies import (
 )
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.group_commit import GroupCommitter
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/events", tags=["events"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/events", tags=["events"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 EventsCommitter = GroupCommitter[events.EventsRequest, events.Accepted | BuyerGuardError]
 
 EVENT_EXAMPLE = (

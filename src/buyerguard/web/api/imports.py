@@ -10,8 +10,11 @@ from buyerguard.services import imports
 from buyerguard.web.api.schemas import ImportOut
 from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/imports", tags=["imports"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 JSONL_BODY = {
     "requestBody": {

@@ -16,8 +16,14 @@ from buyerguard.web.api.event_schemas import (
 )
 from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/integrations",
+    tags=["integrations"],
+    responses=ERROR_RESPONSES,
+    route_class=JsonRoute,
+)
 
 WEBHOOK_BODY = {
     "requestBody": {

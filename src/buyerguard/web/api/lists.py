@@ -11,8 +11,11 @@ from buyerguard.services import lists
 from buyerguard.web.api.schemas import BuyerIn, FactTime
 from buyerguard.web.dependencies import CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/lists", tags=["lists"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/lists", tags=["lists"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 class EntryIn(BaseModel):

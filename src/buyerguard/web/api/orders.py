@@ -8,8 +8,11 @@ from buyerguard.services import orders
 from buyerguard.web.api.schemas import CompletedOrderIn, CompletedOrderOut
 from buyerguard.web.dependencies import CurrentSeller, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/orders", tags=["orders"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("/completed", status_code=201, response_model=CompletedOrderOut)

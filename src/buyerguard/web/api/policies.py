@@ -13,8 +13,11 @@ from buyerguard.services import policies
 from buyerguard.services.policies import PolicyVersion
 from buyerguard.web.dependencies import CurrentSeller, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/policy", tags=["policy"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 class PolicyIn(BaseModel):

@@ -22,8 +22,11 @@ from buyerguard.web.api.schemas import (
 from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.group_commit import GroupCommitter
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/screenings", tags=["screenings"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/screenings", tags=["screenings"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 Decision = Literal["ship", "review", "require_prepayment", "decline"]
 
 

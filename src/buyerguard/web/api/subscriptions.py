@@ -16,8 +16,11 @@ from buyerguard.web.api.event_schemas import (
 )
 from buyerguard.web.dependencies import After, CurrentSeller, Id, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/subscriptions", tags=["alerts"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("", status_code=201, response_model=SubscriptionCreated)

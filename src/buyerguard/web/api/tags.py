@@ -11,8 +11,11 @@ from buyerguard.services import tags
 from buyerguard.web.api.schemas import TagCreated, TagIn, TagOut, TagPage
 from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/tags", tags=["tags"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/tags", tags=["tags"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("", status_code=201, response_model=TagCreated)
