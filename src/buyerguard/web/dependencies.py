@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import AuthenticationError, PermissionDeniedError
@@ -95,9 +96,19 @@ def get_admin(seller: CurrentSeller) -> Seller:
 CurrentAdmin = Annotated[Seller, Depends(get_admin)]
 
 
+def _digits(value: object) -> object:
+    """A path or query number as digits only: lax parsing would read "1.0" or "1_0" as 1 too."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    raise ValueError("expected a whole number, in digits")
+
+
 # Ids are 64-bit in the database: a larger number is a 422 here, not an overflow below.
 MAX_ID = 2**63 - 1
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Id = Annotated[int, BeforeValidator(_digits), Path(ge=1, le=MAX_ID)]
 After = Annotated[
-    int | None, Query(ge=1, le=MAX_ID, description="The `next_after` of the previous page.")
+    int | None,
+    BeforeValidator(_digits),
+    Query(ge=1, le=MAX_ID, description="The `next_after` of the previous page."),
 ]
+Limit = Annotated[int, BeforeValidator(_digits), Query(ge=1, le=500)]

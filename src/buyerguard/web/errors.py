@@ -64,7 +64,9 @@ def _describe(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":  # its location is a character offset, not a field
         return f"{_NOT_JSON} ({error.get('ctx', {}).get('error', 'cannot be decoded')})"
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-    return f"{where or 'body'}: {error.get('msg', 'invalid')}"
+    # Our validators' messages are sentences of their own: pydantic's prefix adds nothing.
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where or 'body'}: {message}"
 
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:

@@ -80,7 +80,7 @@ class StoredEventList(BaseModel):
 
 
 class EventRulesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     returns_share_threshold: Annotated[float, Field(ge=0, lt=1)] = 0.5
     min_orders_for_returns: Annotated[int, Field(ge=1, le=10_000)] = 3
@@ -111,7 +111,7 @@ class EventRulesBody(BaseModel):
 class IntegrationUpdate(BaseModel):
     """The secrets and settings of a connection; replacing them rotates a secret."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     secrets: list[str] = Field(
         default_factory=list,
@@ -174,7 +174,7 @@ class WebhookOut(BaseModel):
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     url: str = Field(examples=["https://shop.example.com/hooks/buyerguard"])
     events: list[str] = Field(examples=[list(ALERT_KINDS)])

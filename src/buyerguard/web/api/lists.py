@@ -19,7 +19,7 @@ router = APIRouter(
 
 
 class EntryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     buyer: BuyerIn
     note: str = Field("", max_length=2000)

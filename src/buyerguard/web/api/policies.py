@@ -21,7 +21,7 @@ router = APIRouter(
 
 
 class PolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     source: Annotated[str, Field(examples=['decline if level == "high"\nship'])]
 
@@ -84,7 +84,7 @@ def save_policy(body: PolicyIn, seller: CurrentSeller, uow: UnitOfWorkDep) -> Po
 
 
 class BacktestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     source: str
     days: Annotated[int | None, Field(ge=1, le=3650, description="Only the last N days.")] = None

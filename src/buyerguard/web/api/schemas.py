@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -38,16 +40,27 @@ def _within(earliest: datetime | None) -> Callable[[datetime], datetime]:
     return validate
 
 
+def _iso_8601(value: object) -> object:
+    """Only a string in ISO 8601's shape: lax parsing would read a number, or a string of digits,
+    as seconds since 1970. The date must come first, as pydantic then requires."""
+    if not isinstance(value, str) or not re.match(r"\d{4}-", value):
+        raise ValueError("expected an ISO 8601 date-time with a time zone, as 2026-03-01T14:00:00Z")
+    return value
+
+
+# Strict models take a datetime only as an instance: this one is parsed from its string (in a body
+# or a query, alike) once its shape is checked.
+IsoTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_iso_8601)]
 # A time a fact happened or ends: in UTC, not before 1970.
-FactTime = Annotated[AwareDatetime, AfterValidator(_within(EARLIEST))]
+FactTime = Annotated[IsoTime, AfterValidator(_within(EARLIEST))]
 # A bound of a search: any time UTC can hold.
-SearchTime = Annotated[AwareDatetime, AfterValidator(_within(None))]
+SearchTime = Annotated[IsoTime, AfterValidator(_within(None))]
 
 
 class BuyerIn(BaseModel):
     """At least one identifier; all given together are linked to one buyer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     platform_buyer_id: str | None = Field(None, examples=["aliexpress:cn1234"])
     email: str | None = Field(None, examples=["buyer@example.com"])
@@ -60,7 +73,7 @@ class BuyerIn(BaseModel):
 
 
 class TagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     buyer: BuyerIn
     reason: str = Field(examples=["frequent_returns"])
@@ -116,7 +129,7 @@ class TagPage(BaseModel):
 
 
 class LookupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     buyer: BuyerIn
 
@@ -196,7 +209,7 @@ class ProfileOut(BaseModel):
 
 
 class CompletedOrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     buyer: BuyerIn
     order_ref: Annotated[str, Field(min_length=1, max_length=200)]

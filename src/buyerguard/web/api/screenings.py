@@ -19,7 +19,15 @@ from buyerguard.web.api.schemas import (
     SearchTime,
     screening_lines,
 )
-from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import (
+    After,
+    CurrentSeller,
+    Id,
+    Limit,
+    SecretDep,
+    UnitOfWorkDep,
+    utc_now,
+)
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.group_commit import GroupCommitter
 from buyerguard.web.routes import JsonRoute
@@ -99,7 +107,7 @@ def list_screenings(
     since: Annotated[SearchTime | None, Query()] = None,
     until: Annotated[SearchTime | None, Query()] = None,
     after: After = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> ScreeningPage:
     """Your decision log, newest first, filtered by decision and time."""
     found = screening.list_screenings(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from buyerguard.services import alerts
 from buyerguard.web.api.event_schemas import (
@@ -14,7 +12,7 @@ from buyerguard.web.api.event_schemas import (
     SubscriptionIn,
     SubscriptionOut,
 )
-from buyerguard.web.dependencies import After, CurrentSeller, Id, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import After, CurrentSeller, Id, Limit, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.routes import JsonRoute
 
@@ -58,7 +56,7 @@ def list_deliveries(
     seller: CurrentSeller,
     uow: UnitOfWorkDep,
     after: After = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> DeliveryPage:
     """The delivery log, newest first: status, attempts, the last HTTP status and error."""
     found = alerts.list_deliveries(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from buyerguard.domain.tags import NewTag
 from buyerguard.services import tags
 from buyerguard.web.api.schemas import TagCreated, TagIn, TagOut, TagPage
-from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import (
+    After,
+    CurrentSeller,
+    Id,
+    Limit,
+    SecretDep,
+    UnitOfWorkDep,
+    utc_now,
+)
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.routes import JsonRoute
 
@@ -33,7 +39,7 @@ def list_tags(
     seller: CurrentSeller,
     uow: UnitOfWorkDep,
     after: After = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> TagPage:
     """Your own tags, newest first."""
     found = tags.list_tags(uow, seller_id=seller.id, after_id=after, limit=limit, now=utc_now())
