@@ -6,6 +6,7 @@ Run `make docs` to rewrite them after changing a setting or a command.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -13,7 +14,9 @@ import pytest
 
 from buyerguard.cli import cli
 from buyerguard.config import Settings
+from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.reasons import REASONS
+from buyerguard.web.app import create_app
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -84,3 +87,17 @@ def test_generated_docs_are_current(name: str, render: object) -> None:
 
 def test_every_setting_has_a_description() -> None:
     assert all(field.description for field in Settings.model_fields.values())
+
+
+def _error_codes(error: type[BuyerGuardError]) -> set[str]:
+    return {error.code}.union(*(_error_codes(sub) for sub in error.__subclasses__()))
+
+
+def test_every_error_code_is_in_the_api_error_table(settings: Settings) -> None:
+    create_app(settings)  # every module with an error of its own is imported by now
+    table = (DOCS / "api.md").read_text().partition("## Errors")[2].partition("\n## ")[0]
+    edge = {"invalid_request", "not_found", "method_not_allowed", "body_too_large"}
+    edge |= {"unsupported_media_type", "internal_error"}
+    documented = set(re.findall(r"`([a-z_]+)`", table))
+    missing = (_error_codes(BuyerGuardError) - {"error"} | edge) - documented
+    assert not missing, f"docs/api.md's error table misses {sorted(missing)}"

@@ -99,6 +99,34 @@ def test_unknown_route_and_method(client: TestClient) -> None:
     assert_error(client.put("/healthz"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/healthz", "GET"),
+        ("PUT", "/v1/tags", "GET, POST"),
+        ("PATCH", "/v1/tags/5", "GET, DELETE"),
+        ("POST", "/v1/policy", "GET, PUT"),
+        ("GET", "/v1/imports", "POST"),
+    ],
+)
+def test_a_405_names_every_method_the_path_takes(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path)
+    error = assert_error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == allowed
+    assert error["message"] == f"{method} is not allowed on {path}; it takes {allowed}"
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/v1/tags/"), ("GET", "/v1/policy/")])
+def test_a_slash_too_many_is_a_404_not_a_redirect(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], method: str, path: str
+) -> None:
+    response = client.request(method, path, json={}, headers=new_seller(), follow_redirects=False)
+    assert_error(response, 404, "not_found")
+    assert "location" not in response.headers
+
+
 def test_admin_only_route_is_403_for_a_seller(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:

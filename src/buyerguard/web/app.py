@@ -71,7 +71,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
             db.dispose()
 
     app = FastAPI(
-        title="buyerguard", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="buyerguard",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # A path with a slash too many is a 404 like any unknown path: the redirect Starlette
+        # would answer has an empty body and an absolute Location built from the Host header.
+        redirect_slashes=False,
     )
     app.state.database = db
     app.state.uow_factory = lambda: SqlUnitOfWork(db.sessions)

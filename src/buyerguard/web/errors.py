@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from buyerguard.domain.errors import (
     AuthenticationError,
@@ -29,6 +31,7 @@ STATUS_BY_ERROR: dict[type[BuyerGuardError], int] = {
     InvalidInputError: 422,
 }
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 HTTP_CODES = {
     401: "unauthenticated",
     404: "not_found",
@@ -51,9 +54,15 @@ def error_body(code: str, message: str, details: dict[str, object] | None = None
 
 
 def error_response(
-    status: int, code: str, message: str, details: dict[str, object] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, object] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
@@ -80,14 +89,29 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", message)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:
         # The framework's answer to a body it could not decode at all (bad UTF-8, a number of
         # thousands of digits, nesting deeper than the parser goes): invalid input like any other.
         return error_response(422, "invalid_request", f"{_NOT_JSON} (it cannot be decoded)")
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    if exc.status_code == 405:
+        allowed = _allowed(request)
+        message = f"{request.method} is not allowed on {request.url.path}; it takes {allowed}"
+        return error_response(405, code, message, headers={"Allow": allowed})
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method the path takes, asking the router about each: Starlette's own Allow names only
+    those of the first route matching the path (`PUT /v1/tags` would be told POST, not GET)."""
+
+    def takes(method: str) -> bool:
+        probe = {**request.scope, "method": method, "fastapi": {}}  # the live scope left alone
+        return any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes)
+
+    return ", ".join(method for method in _METHODS if takes(method))
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
