@@ -135,6 +135,29 @@ def test_an_import_names_every_line_that_is_not_utf8(fails: Failing, tmp_path: P
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["untag", "{id}", "--seller", "Shop"],
+        ["list", "remove", "block", "{id}", "--seller", "Shop"],
+        ["alerts", "replay", "{id}"],
+    ],
+)
+@pytest.mark.parametrize("value", ["99999999999999999999999", "9223372036854775808", "0", "1.0"])
+def test_an_id_out_of_the_databases_range_is_one_error_line(
+    fails: Failing, command: list[str], value: str
+) -> None:
+    fails.runner.invoke(cli, ["seller", "create", "Shop"], env=fails.env)
+    line = fails(*(part.format(id=value) for part in command))
+    assert line.endswith(f"expected a whole number from 1 to 9223372036854775807, not '{value}'")
+
+
+def test_the_largest_id_is_looked_up(fails: Failing) -> None:
+    fails.runner.invoke(cli, ["seller", "create", "Shop"], env=fails.env)
+    line = fails("untag", "9223372036854775807", "--seller", "Shop")
+    assert line.startswith("error: tag_not_found: ")
+
+
 @pytest.mark.parametrize("value", ["null", '"1000"', "10.5"])
 def test_a_simulation_parameter_that_is_not_a_number_is_named(fails: Failing, value: str) -> None:
     assert "buyers must be a whole number" in fails("simulate", "--set", f"buyers={value}")

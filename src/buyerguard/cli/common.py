@@ -18,6 +18,7 @@ from buyerguard.domain.sellers import Seller
 from buyerguard.storage.database import Database, UnusableDatabaseError, open_database
 from buyerguard.storage.schema import upgrade
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
+from buyerguard.web.dependencies import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the text.
@@ -40,6 +41,20 @@ class CommandError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"error: {self.format_message()}", file=file, err=True)
+
+
+class RowId(click.ParamType[int]):
+    """An id as the API takes it: digits, 1 to 2^63-1 (ids are 64-bit in the database, and a larger
+    number would overflow there rather than be reported)."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value)
+        if text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID:
+            return int(text)
+        name = param.human_readable_name if param else "id"
+        raise CommandError(f"{name}: expected a whole number from 1 to {MAX_ID}, not {text!r}")
 
 
 def reports_errors(command: F) -> F:

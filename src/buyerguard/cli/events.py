@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from buyerguard.cli.common import emit, now, opened, reports_errors, seller_named, text_file
+from buyerguard.cli.common import (
+    RowId,
+    emit,
+    now,
+    opened,
+    reports_errors,
+    seller_named,
+    text_file,
+)
 from buyerguard.config import Settings
 from buyerguard.services import alerts, event_processing, events
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -83,7 +91,7 @@ def alerts_group() -> None:
 
 
 @alerts_group.command("replay")
-@click.argument("delivery_id", type=int)
+@click.argument("delivery_id", type=RowId())
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @reports_errors

@@ -11,6 +11,7 @@ import click
 
 from buyerguard.cli.common import (
     TEXT_FILES,
+    RowId,
     buyer_from,
     buyer_options,
     emit,
@@ -86,7 +87,7 @@ def tag_command(
 
 
 @click.command("untag")
-@click.argument("tag_id", type=int)
+@click.argument("tag_id", type=RowId())
 @click.option("--seller", "seller_name", required=True)
 @click.pass_obj
 @reports_errors

@@ -14,6 +14,7 @@ import click
 
 from buyerguard.cli.common import (
     TEXT_FILES,
+    RowId,
     buyer_from,
     buyer_options,
     emit,
@@ -247,7 +248,7 @@ def list_add(
 
 @list_group.command("remove")
 @click.argument("name")
-@click.argument("entry_id", type=int)
+@click.argument("entry_id", type=RowId())
 @click.option("--seller", "seller_name", required=True)
 @click.pass_obj
 @reports_errors
