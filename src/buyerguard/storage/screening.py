@@ -151,7 +151,7 @@ class SqlListRepository:
 
 
 def _screening(row: t.ScreeningRow, outcome: str | None = None) -> LoggedScreening:
-    order = Order(
+    order = Order.as_logged(
         row.order_ref,
         row.amount,
         row.currency,

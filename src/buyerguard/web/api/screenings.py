@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import BuyerGuardError
@@ -20,7 +20,7 @@ from buyerguard.web.api.schemas import (
     screening_lines,
 )
 from buyerguard.web.dependencies import After, CurrentSeller, Id, SecretDep, UnitOfWorkDep, utc_now
-from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.errors import ERROR_RESPONSES, error_fields
 from buyerguard.web.group_commit import GroupCommitter
 
 router = APIRouter(prefix="/v1/screenings", tags=["screenings"], responses=ERROR_RESPONSES)
@@ -48,7 +48,9 @@ async def create_screening(request: Request, body: ScreeningIn, seller: CurrentS
 class BatchLineOut(BaseModel):
     line: int
     result: ScreeningOut | None = None
-    error: dict[str, str] | None = None
+    error: dict[str, Any] | None = Field(
+        None, description="As a single screening's error: code, message, and field if known."
+    )
 
 
 class BatchOut(BaseModel):
@@ -74,9 +76,7 @@ async def screen_batch(
                 else ScreeningOut.of(
                     item.screened.screening, RiskOut.of(item.screened.risk), item.screened.errors
                 ),
-                error=None
-                if item.error is None
-                else {"code": item.error.code, "message": item.error.message},
+                error=None if item.error is None else error_fields(item.error),
             )
             for item in items
         ]

@@ -1,0 +1,67 @@
+"""`buyerguard screen` and `policy` hold orders and policies to the API's rules, and answer in the
+API's shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from buyerguard.cli import cli
+from buyerguard.services import screening
+from buyerguard.storage.database import Database
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
+
+
+@pytest.fixture
+def env(tmp_path: Path, database: Database) -> dict[str, str]:
+    """The CLI against the test's own database (SQLite file or PostgreSQL), with one seller."""
+    env = {
+        "BUYERGUARD_DATA_DIR": str(tmp_path / "data"),
+        "BUYERGUARD_SECRET_KEY": "cli-test-secret",
+        "BUYERGUARD_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
+    }
+    assert invoke(env, "seller", "create", "Shop A").exit_code == 0
+    return env
+
+
+def invoke(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def logged(database: Database) -> list[str]:
+    found = screening.list_screenings(
+        SqlUnitOfWork(database.sessions),
+        seller_id=1,
+        action=None,
+        since=None,
+        until=None,
+        after_id=None,
+        limit=10,
+    )
+    return [s.order.ref for s in found]
+
+
+SCREEN = ("screen", "--seller", "Shop A", "--amount", "5", "--country", "DE", "--email", "a@b.cd")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--region", "r" * 101, "order.ship_to.region: at most 100 characters"),
+        ("--postal-code", "1" * 33, "order.ship_to.postal_code: at most 32 characters"),
+        ("--ref", "r" * 201, "order.ref: at most 200 characters"),
+        ("--region", "a\x01b", "order.ship_to.region: character 2 is the control character"),
+    ],
+)
+def test_screen_refuses_an_order_the_api_refuses_and_logs_nothing(
+    env: dict[str, str], database: Database, option: str, value: str, message: str
+) -> None:
+    ref = () if option == "--ref" else ("--ref", "CLI-1")
+    result = invoke(env, *SCREEN, *ref, option, value)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: invalid_order: {message}"), result.stderr
+    assert logged(database) == []
+    assert invoke(env, *SCREEN, "--ref", "CLI-2", "--region", "r" * 100).exit_code == 0
+    assert logged(database) == ["CLI-2"]
