@@ -65,3 +65,17 @@ def test_screen_refuses_an_order_the_api_refuses_and_logs_nothing(
     assert logged(database) == []
     assert invoke(env, *SCREEN, "--ref", "CLI-2", "--region", "r" * 100).exit_code == 0
     assert logged(database) == ["CLI-2"]
+
+
+def test_policy_set_refuses_a_list_name_no_list_can_have(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.txt"
+    policy.write_text('decline if in_list("Block")\n')
+    for command in ("set", "backtest"):
+        result = invoke(env, "policy", command, str(policy), "--seller", "Shop A")
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(
+            'error: invalid_policy: line 1, column 20: "Block" cannot name a list'
+        ), result.stderr
+    assert invoke(env, "policy", "show", "--seller", "Shop A").output.startswith("# version 0")

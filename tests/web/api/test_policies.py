@@ -33,6 +33,28 @@ def test_a_policy_over_the_size_limit_is_an_invalid_policy_naming_where(
         assert "at most 400,000 characters" in error["message"]
 
 
+def test_a_policy_naming_a_list_that_cannot_exist_is_refused_where_it_names_it(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    seller = new_seller()
+    refused = client.post(
+        "/v1/lists/VIP/entries", json={"buyer": {"email": "a@b.cd"}}, headers=seller
+    )
+    assert refused.status_code == 422
+    for name in ("VIP", "vip list"):
+        source = f'ship if buyer in list("vip")\ndecline if buyer in list("{name}")'
+        for method, path in (("PUT", "/v1/policy"), ("POST", "/v1/policy/backtest")):
+            response = client.request(method, path, json={"source": source}, headers=seller)
+            assert response.status_code == 422, response.text
+            error = response.json()["error"]
+            assert (error["code"], error["line"], error["column"]) == ("invalid_policy", 2, 26)
+            assert error["message"] == (
+                f'line 2, column 26: "{name}" cannot name a list: '
+                f"{refused.json()['error']['message'].removeprefix('list name: ')}"
+            )
+    assert client.get("/v1/policy", headers=seller).json()["is_default"] is True
+
+
 # Rule 3 comes after a rule that always matches; rule 2 repeats rule 1's condition.
 WARNED_SOURCE = "review if risk > 0.5\nreview if risk>0.5\nship if risk >= 0.0\ndecline if true\n"
 WARNED = [
