@@ -3,6 +3,7 @@ API's shapes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,38 @@ def test_policy_set_refuses_a_list_name_no_list_can_have(
             'error: invalid_policy: line 1, column 20: "Block" cannot name a list'
         ), result.stderr
     assert invoke(env, "policy", "show", "--seller", "Shop A").output.startswith("# version 0")
+
+
+def test_policy_backtest_keeps_to_the_budget_in_the_settings(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    for ref in ("BT-1", "BT-2", "BT-3"):
+        assert invoke(env, *SCREEN, "--ref", ref).exit_code == 0
+    draft = tmp_path / "draft.txt"
+    draft.write_text("review\n")
+
+    def report(**settings: str) -> dict[str, object]:
+        result = invoke({**env, **settings}, "policy", "backtest", str(draft), "--seller", "Shop A")
+        assert result.exit_code == 0, result.output
+        found: dict[str, object] = json.loads(result.stdout)
+        return {k: found[k] for k in ("replayed", "logged", "partial", "stopped_by")}
+
+    assert report() == {"replayed": 3, "logged": 3, "partial": False, "stopped_by": None}
+    assert report(BUYERGUARD_BACKTEST_MAX_SCREENINGS="2") == {
+        "replayed": 2,
+        "logged": 3,
+        "partial": True,
+        "stopped_by": "max_screenings",
+    }
+    # Up before the log is even read: nothing is replayed, and the report says so.
+    assert report(BUYERGUARD_BACKTEST_SECONDS="1e-9") == {
+        "replayed": 0,
+        "logged": 3,
+        "partial": True,
+        "stopped_by": "time_budget",
+    }
+    refused = invoke(
+        {**env, "BUYERGUARD_BACKTEST_SECONDS": "0"}, "policy", "show", "--seller", "Shop A"
+    )
+    assert refused.exit_code == 1
+    assert "BUYERGUARD_BACKTEST_SECONDS" in refused.output

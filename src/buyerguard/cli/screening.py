@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
@@ -28,6 +29,7 @@ from buyerguard.domain.policies import PolicyWarning
 from buyerguard.domain.reputation import shown
 from buyerguard.domain.screening import LoggedScreening, Order, overridden
 from buyerguard.services import lists, policies, screening
+from buyerguard.services.policies import BacktestBudget
 from buyerguard.services.screening import Screened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.api.schemas import screening_lines
@@ -194,13 +196,22 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int | None) -> None:
     """Replay the draft in FILE on the seller's logged screenings (prints JSON).
 
-    Rules of the draft that can never fire are in the JSON's "warnings" and on stderr.
+    The newest first, within the budget of BUYERGUARD_BACKTEST_MAX_SCREENINGS and
+    BUYERGUARD_BACKTEST_SECONDS: the JSON says how many it replayed of how many. Rules of the
+    draft that can never fire are in the JSON's "warnings" and on stderr.
     """
     source = read_text(file)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
         report = policies.backtest_policy(
-            SqlUnitOfWork(db.sessions), source, seller_id=who.id, days=days, now=now()
+            SqlUnitOfWork(db.sessions),
+            source,
+            seller_id=who.id,
+            days=days,
+            now=now(),
+            budget=BacktestBudget(
+                settings.backtest_max_screenings, settings.backtest_seconds, time.monotonic
+            ),
         )
     click.echo(json.dumps(asdict(report), indent=2))
     warn(report.warnings)
