@@ -115,3 +115,87 @@ def test_policy_backtest_keeps_to_the_budget_in_the_settings(
     )
     assert refused.exit_code == 1
     assert "BUYERGUARD_BACKTEST_SECONDS" in refused.output
+
+
+def test_screen_file_answers_each_line_in_the_shape_of_the_batch_route(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    order = {
+        "ref": "F1",
+        "amount": 5,
+        "currency": "EUR",
+        "payment_method": "prepaid",
+        "ship_to": {"country": "DE"},
+    }
+    lines = [
+        {"order": order, "buyer": {"email": "f1@example.com"}},
+        {"order": {**order, "ref": "F2"}, "buyer": {"email": "not an email"}},
+        {
+            "order": {**order, "ref": "F3", "ship_to": {"country": "DE", "region": "r" * 101}},
+            "buyer": {"email": "f3@example.com"},
+        },
+        ["not", "an", "object"],
+    ]
+    batch = tmp_path / "orders.jsonl"
+    batch.write_text("\n".join(json.dumps(line) for line in lines))
+    result = invoke(env, "screen", "--seller", "Shop A", "--file", str(batch))
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [sorted(a) for a in answers] == [["error", "line", "result"]] * 4
+    assert answers[0]["error"] is None
+    assert answers[0]["result"]["decision"] == "ship"
+    assert [a["result"] for a in answers[1:]] == [None] * 3
+    assert [a["error"] for a in answers[1:]] == [
+        {
+            "code": "invalid_identifier",
+            "field": "email",
+            "message": "email: not an email address: 'not an email'",
+        },
+        {
+            "code": "invalid_order",
+            "field": "order.ship_to.region",
+            "message": "order.ship_to.region: at most 100 characters",
+        },
+        {
+            "code": "invalid_input",
+            "message": 'not a screening request: a line is a JSON object {"order": {...}, '
+            '"buyer": {...}}',
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--ref", "X1"],
+        ["--amount", "5"],
+        ["--currency", "EUR"],
+        ["--country", "DE", "--email", "a@b.cd"],
+        ["--payment-method", "cod"],
+        ["--region", "Bavaria"],
+        ["--postal-code", "80331"],
+    ],
+)
+def test_screen_file_refuses_the_options_of_one_order(
+    env: dict[str, str], database: Database, tmp_path: Path, options: list[str]
+) -> None:
+    batch = tmp_path / "orders.jsonl"
+    batch.write_text("")
+    result = invoke(env, "screen", "--seller", "Shop A", "--file", str(batch), *options)
+    assert result.exit_code == 2, result.output
+    named = ", ".join(o for o in options if o.startswith("--"))
+    assert f"{named}: not with --file, whose lines give each order and buyer" in result.stderr
+    assert logged(database) == []
+
+
+def test_policy_show_json_lists_the_rules_as_the_api_does(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.txt"
+    policy.write_text('# mine\ndecline if level == "high"\n\nship\n')
+    assert invoke(env, "policy", "set", str(policy), "--seller", "Shop A").exit_code == 0
+    shown = json.loads(invoke(env, "policy", "show", "--seller", "Shop A", "--json").stdout)
+    assert shown["rules"] == [
+        {"line": 2, "action": "decline", "condition": 'level == "high"'},
+        {"line": 4, "action": "ship", "condition": None},
+    ]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from buyerguard.cli.common import (
     TEXT_FILES,
@@ -30,9 +31,10 @@ from buyerguard.domain.reputation import shown
 from buyerguard.domain.screening import LoggedScreening, Order, overridden
 from buyerguard.services import lists, policies, screening
 from buyerguard.services.policies import BacktestBudget
-from buyerguard.services.screening import Screened
+from buyerguard.services.screening import BatchItem, Screened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.api.schemas import screening_lines
+from buyerguard.web.errors import error_fields
 
 
 def decision_json(screened: Screened) -> dict[str, Any]:
@@ -81,7 +83,8 @@ def _decided_by(s: LoggedScreening) -> str:
 @click.option(
     "--file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='JSON Lines of {"order": ..., "buyer": ...}; prints one JSON result a line.',
+    help='JSON Lines of {"order": ..., "buyer": ...}; prints one JSON result a line. The order '
+    "and buyer options are refused with it.",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -90,6 +93,8 @@ def screen(
     settings: Settings, /, seller_name: str, file: Path | None, as_json: bool, **options: Any
 ) -> None:
     """Should this order ship? One order from the options, or a batch from --file."""
+    if file is not None:
+        _refuse_order_options(options)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
         uow = SqlUnitOfWork(db.sessions)
@@ -99,18 +104,38 @@ def screen(
             for item in screening.screen_batch(
                 uow, requests, seller_id=who.id, secret=secret, now=now()
             ):
-                result: dict[str, Any] = {"line": item.line}
-                if item.screened is not None:
-                    result["result"] = decision_json(item.screened)
-                if item.error is not None:
-                    result["error"] = {"code": item.error.code, "message": item.error.message}
-                click.echo(json.dumps(result, default=str))
+                click.echo(json.dumps(_batch_line(item), default=str))
             return
         order = _order_from(options)
         screened = screening.screen_order(
             uow, order, buyer_from(options), seller_id=who.id, secret=secret, now=now()
         )
     emit(decision_json(screened), as_json=as_json, text=decision_text(screened))
+
+
+def _refuse_order_options(options: dict[str, Any]) -> None:
+    """An order or buyer option given with --file would be silently ignored: each line of the file
+    gives its own."""
+    context = click.get_current_context()
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in options
+        if context.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)}: not with --file, whose lines give each order and buyer"
+        )
+
+
+def _batch_line(item: BatchItem) -> dict[str, Any]:
+    """A line's result as `POST /v1/screenings/batch` gives it: `result` or `error`, the other
+    null."""
+    return {
+        "line": item.line,
+        "result": None if item.screened is None else decision_json(item.screened),
+        "error": None if item.error is None else error_fields(item.error),
+    }
 
 
 def _order_from(options: dict[str, Any]) -> Order:
@@ -156,6 +181,10 @@ def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
         "version": found.version,
         "is_default": found.is_default,
         "source": found.policy.source,
+        "rules": [  # as GET /v1/policy lists them
+            {"line": r.line, "action": r.action.code, "condition": r.condition}
+            for r in found.policy.rules
+        ],
         "warnings": [asdict(warning) for warning in found.warnings],
     }
     emit(data, as_json=as_json, text=f"# version {found.version}\n{found.policy.source}")

@@ -114,3 +114,24 @@ def test_a_logged_order_is_listed_as_stored_whatever_the_rules_now_say(
     assert listed.json()["screenings"] == [one.json()]
     backtest = client.post("/v1/policy/backtest", json={"source": "ship"}, headers=seller)
     assert backtest.json()["replayed"] == 1
+
+
+def test_a_batch_line_error_is_the_single_routes_and_names_no_class(
+    client: TestClient, seller: dict[str, str]
+) -> None:
+    bad_buyer = {"order": order(), "buyer": {"email": "not an email"}}
+    single = client.post("/v1/screenings", json=bad_buyer, headers=seller).json()["error"]
+    assert single["field"] == "email"
+    lines = [bad_buyer, [1], {"order": order(), "buyer": "b@example.com"}]
+    content = "\n".join(json.dumps(line) for line in lines)
+    results = client.post("/v1/screenings/batch", content=content, headers=seller).json()["results"]
+    assert [r["error"] for r in results] == [
+        single,
+        {
+            "code": "invalid_input",
+            "message": 'not a screening request: a line is a JSON object {"order": {...}, '
+            '"buyer": {...}}',
+        },
+        {"code": "invalid_input", "message": "not a screening request: buyer: a JSON object"},
+    ]
+    assert [r["result"] for r in results] == [None] * 3

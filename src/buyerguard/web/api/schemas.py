@@ -336,12 +336,21 @@ def _screening_line(number: int, value: object) -> ScreeningLine:
         body = ScreeningIn.model_validate(value)
         return number, body.order.to_order(), body.buyer.identifiers()
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        problem = InvalidInputError(f"not a screening request: {where}: {first['msg']}")
-        return number, problem, {}
+        return number, _not_a_request(error), {}
     except BuyerGuardError as error:
         return number, error, {}
+
+
+def _not_a_request(error: ValidationError) -> InvalidInputError:
+    """What makes a batch line no screening request, in the client's terms (no class names)."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    if not where:  # the line itself is no object
+        return InvalidInputError(
+            'not a screening request: a line is a JSON object {"order": {...}, "buyer": {...}}'
+        )
+    problem = "a JSON object" if first["type"] in _NOT_AN_OBJECT else first["msg"]
+    return InvalidInputError(f"not a screening request: {where}: {problem}")
 
 
 class ReasonCodeOut(BaseModel):
