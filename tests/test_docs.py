@@ -5,7 +5,9 @@ Run `make docs` to rewrite them after changing a setting or a command.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import click
@@ -14,6 +16,7 @@ import pytest
 from buyerguard.cli import cli
 from buyerguard.config import Settings
 from buyerguard.domain.reasons import REASONS
+from buyerguard.web.api.schemas import ContributionOut, ReasonCodeOut, RiskOut, ScreeningOut
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -84,3 +87,15 @@ def test_generated_docs_are_current(name: str, render: object) -> None:
 
 def test_every_setting_has_a_description() -> None:
     assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_the_example_screening_answer_has_the_fields_of_a_real_one() -> None:
+    text = (DOCS / "screening.md").read_text()
+    found = re.search(r"```json\n(\{\"screening_id\".*?)```", text, re.DOTALL)
+    assert found is not None, "docs/screening.md shows no screening answer"
+    example = json.loads(found[1])
+    assert list(example) == list(ScreeningOut.model_fields)
+    assert list(example["risk"]) == list(RiskOut.model_fields)
+    assert all(list(r) == list(ReasonCodeOut.model_fields) for r in example["reasons"])
+    contributions = example["risk"]["contributions"]
+    assert all(list(c) == list(ContributionOut.model_fields) for c in contributions)
