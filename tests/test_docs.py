@@ -5,6 +5,7 @@ Run `make docs` to rewrite them after changing a setting or a command.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from buyerguard.cli import cli
 from buyerguard.config import Settings
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.reasons import REASONS
+from buyerguard.web.api.schemas import ContributionOut, ReasonCodeOut, RiskOut, ScreeningOut
 from buyerguard.web.app import create_app
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -101,3 +103,15 @@ def test_every_error_code_is_in_the_api_error_table(settings: Settings) -> None:
     documented = set(re.findall(r"`([a-z_]+)`", table))
     missing = (_error_codes(BuyerGuardError) - {"error"} | edge) - documented
     assert not missing, f"docs/api.md's error table misses {sorted(missing)}"
+
+
+def test_the_example_screening_answer_has_the_fields_of_a_real_one() -> None:
+    text = (DOCS / "screening.md").read_text()
+    found = re.search(r"```json\n(\{\"screening_id\".*?)```", text, re.DOTALL)
+    assert found is not None, "docs/screening.md shows no screening answer"
+    example = json.loads(found[1])
+    assert list(example) == list(ScreeningOut.model_fields)
+    assert list(example["risk"]) == list(RiskOut.model_fields)
+    assert all(list(r) == list(ReasonCodeOut.model_fields) for r in example["reasons"])
+    contributions = example["risk"]["contributions"]
+    assert all(list(c) == list(ContributionOut.model_fields) for c in contributions)

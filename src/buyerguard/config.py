@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     screening_retention_days: int = Field(
         730, ge=1, description="Days a screening decision is kept in the decision log."
     )
+    backtest_max_screenings: int = Field(
+        10_000,
+        ge=1,
+        description="Most logged screenings a policy backtest replays, the newest first; the "
+        "report says how many it replayed of how many.",
+    )
+    backtest_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a policy backtest may run; then it stops and reports what it "
+        "replayed so far, marked partial.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -82,3 +82,38 @@ def test_flags_say_what_the_draft_does_to_every_order(
     source: str, history: list[LoggedScreening], flags: tuple[str, ...]
 ) -> None:
     assert backtest(compile_policy(source), history).flags == flags
+
+
+def test_a_replay_of_all_the_period_holds_is_complete() -> None:
+    report = backtest(compile_policy("review"), ORDINARY, logged=2)
+    assert (report.replayed, report.logged, report.partial, report.stopped_by) == (
+        2,
+        2,
+        False,
+        None,
+    )
+
+
+def test_a_replay_of_the_newest_only_says_how_many_it_left_out() -> None:
+    report = backtest(compile_policy("review"), ORDINARY, logged=5)
+    assert (report.replayed, report.logged, report.partial) == (2, 5, True)
+    assert report.stopped_by == "max_screenings"
+
+
+def test_a_replay_out_of_time_stops_and_reports_on_what_it_decided() -> None:
+    asked = iter([False, False, True])
+    history = [logged("A"), logged("B"), logged("C")]
+    report = backtest(compile_policy("review"), history, logged=3, out_of_time=lambda: next(asked))
+    assert (report.replayed, report.logged, report.partial) == (2, 3, True)
+    assert report.stopped_by == "time_budget"
+    assert (report.changed, report.transitions, report.actions) == (
+        2,
+        {"ship->review": 2},
+        {"review": 2},
+    )
+
+
+def test_a_replay_out_of_time_at_once_decides_nothing_and_says_so() -> None:
+    report = backtest(compile_policy("review if risk > 0.5"), ORDINARY, out_of_time=lambda: True)
+    assert (report.replayed, report.logged, report.stopped_by) == (0, 2, "time_budget")
+    assert (report.changed, report.flags) == (0, ())

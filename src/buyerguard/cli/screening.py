@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from buyerguard.cli.common import (
     TEXT_FILES,
@@ -29,9 +31,11 @@ from buyerguard.domain.policies import PolicyWarning
 from buyerguard.domain.reputation import shown
 from buyerguard.domain.screening import LoggedScreening, Order, overridden
 from buyerguard.services import lists, policies, screening
-from buyerguard.services.screening import Screened
+from buyerguard.services.policies import BacktestBudget
+from buyerguard.services.screening import BatchItem, Screened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.api.schemas import screening_lines
+from buyerguard.web.errors import error_fields
 
 
 def decision_json(screened: Screened) -> dict[str, Any]:
@@ -80,7 +84,8 @@ def _decided_by(s: LoggedScreening) -> str:
 @click.option(
     "--file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='JSON Lines of {"order": ..., "buyer": ...}; prints one JSON result a line.',
+    help='JSON Lines of {"order": ..., "buyer": ...}; prints one JSON result a line. The order '
+    "and buyer options are refused with it.",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -89,6 +94,8 @@ def screen(
     settings: Settings, /, seller_name: str, file: Path | None, as_json: bool, **options: Any
 ) -> None:
     """Should this order ship? One order from the options, or a batch from --file."""
+    if file is not None:
+        _refuse_order_options(options)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
         uow = SqlUnitOfWork(db.sessions)
@@ -98,18 +105,38 @@ def screen(
             for item in screening.screen_batch(
                 uow, requests, seller_id=who.id, secret=secret, now=now()
             ):
-                result: dict[str, Any] = {"line": item.line}
-                if item.screened is not None:
-                    result["result"] = decision_json(item.screened)
-                if item.error is not None:
-                    result["error"] = {"code": item.error.code, "message": item.error.message}
-                click.echo(json.dumps(result, default=str))
+                click.echo(json.dumps(_batch_line(item), default=str))
             return
         order = _order_from(options)
         screened = screening.screen_order(
             uow, order, buyer_from(options), seller_id=who.id, secret=secret, now=now()
         )
     emit(decision_json(screened), as_json=as_json, text=decision_text(screened))
+
+
+def _refuse_order_options(options: dict[str, Any]) -> None:
+    """An order or buyer option given with --file would be silently ignored: each line of the file
+    gives its own."""
+    context = click.get_current_context()
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in options
+        if context.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)}: not with --file, whose lines give each order and buyer"
+        )
+
+
+def _batch_line(item: BatchItem) -> dict[str, Any]:
+    """A line's result as `POST /v1/screenings/batch` gives it: `result` or `error`, the other
+    null."""
+    return {
+        "line": item.line,
+        "result": None if item.screened is None else decision_json(item.screened),
+        "error": None if item.error is None else error_fields(item.error),
+    }
 
 
 def _order_from(options: dict[str, Any]) -> Order:
@@ -155,6 +182,10 @@ def policy_show(settings: Settings, seller_name: str, as_json: bool) -> None:
         "version": found.version,
         "is_default": found.is_default,
         "source": found.policy.source,
+        "rules": [  # as GET /v1/policy lists them
+            {"line": r.line, "action": r.action.code, "condition": r.condition}
+            for r in found.policy.rules
+        ],
         "warnings": [asdict(warning) for warning in found.warnings],
     }
     emit(data, as_json=as_json, text=f"# version {found.version}\n{found.policy.source}")
@@ -195,13 +226,22 @@ def policy_set(settings: Settings, file: Any, seller_name: str) -> None:
 def policy_backtest(settings: Settings, file: Any, seller_name: str, days: int | None) -> None:
     """Replay the draft in FILE on the seller's logged screenings (prints JSON).
 
-    Rules of the draft that can never fire are in the JSON's "warnings" and on stderr.
+    The newest first, within the budget of BUYERGUARD_BACKTEST_MAX_SCREENINGS and
+    BUYERGUARD_BACKTEST_SECONDS: the JSON says how many it replayed of how many. Rules of the
+    draft that can never fire are in the JSON's "warnings" and on stderr.
     """
     source = read_text(file)
     with opened(settings) as db:
         who = seller_named(db, seller_name)
         report = policies.backtest_policy(
-            SqlUnitOfWork(db.sessions), source, seller_id=who.id, days=days, now=now()
+            SqlUnitOfWork(db.sessions),
+            source,
+            seller_id=who.id,
+            days=days,
+            now=now(),
+            budget=BacktestBudget(
+                settings.backtest_max_screenings, settings.backtest_seconds, time.monotonic
+            ),
         )
     click.echo(json.dumps(asdict(report), indent=2))
     warn(report.warnings)

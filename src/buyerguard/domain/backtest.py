@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from buyerguard.domain.policies import Action, Policy, PolicyWarning, policy_warnings
@@ -11,6 +11,7 @@ from buyerguard.domain.screening import (
     OUTCOME_BAD,
     OUTCOME_GOOD,
     LoggedScreening,
+    Verdict,
     decide,
     overridden,
 )
@@ -26,11 +27,22 @@ class OutcomeCounts:
     good_shipped: int = 0
 
 
+STOPPED_AT_MAX_SCREENINGS = "max_screenings"  # older screenings were not read
+STOPPED_AT_TIME_BUDGET = "time_budget"  # the time ran out before every screening read was decided
+
+
 @dataclass(frozen=True)
 class BacktestReport:
-    """What the draft would change on the replayed orders, and its rules that can never fire."""
+    """What the draft would change on the replayed orders, and its rules that can never fire.
+
+    `replayed` screenings, the newest, of the `logged` ones in the period; `partial` when that is
+    not all of them, `stopped_by` saying which limit stopped the replay.
+    """
 
     replayed: int
+    logged: int
+    partial: bool
+    stopped_by: str | None
     changed: int
     transitions: dict[str, int]
     actions: dict[str, int]
@@ -53,22 +65,37 @@ def _outcomes(pairs: Sequence[tuple[Action, str | None]]) -> OutcomeCounts:
     )
 
 
-def backtest(draft: Policy, history: Sequence[LoggedScreening]) -> BacktestReport:
-    """Decide every logged order again under `draft`, with the facts recorded at the time."""
-    verdicts = [decide(draft, logged.facts) for logged in history]
+def backtest(
+    draft: Policy,
+    history: Sequence[LoggedScreening],
+    *,
+    logged: int | None = None,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> BacktestReport:
+    """Decide the logged orders of `history` (the newest first) again under `draft`, with the facts
+    recorded at the time, until `out_of_time()`. `logged` is how many screenings the period holds,
+    of which `history` is the newest (all of them by default)."""
+    total = len(history) if logged is None else max(logged, len(history))
+    verdicts = _replay(draft, history, out_of_time)
+    timed_out = len(verdicts) < len(history)
+    history = history[: len(verdicts)]
     transitions = Counter(
-        f"{logged.action.code}->{verdict.action.code}"
-        for logged, verdict in zip(history, verdicts, strict=True)
-        if verdict.action is not logged.action
+        f"{old.action.code}->{verdict.action.code}"
+        for old, verdict in zip(history, verdicts, strict=True)
+        if verdict.action is not old.action
     )
     actions = Counter(verdict.action.code for verdict in verdicts)
     by_draft = [
         verdict.action
-        for logged, verdict in zip(history, verdicts, strict=True)
-        if overridden(logged.facts.lists) is None
+        for old, verdict in zip(history, verdicts, strict=True)
+        if overridden(old.facts.lists) is None
     ]
+    stopped_by = STOPPED_AT_TIME_BUDGET if timed_out else STOPPED_AT_MAX_SCREENINGS
     return BacktestReport(
         replayed=len(history),
+        logged=total,
+        partial=len(history) < total,
+        stopped_by=stopped_by if len(history) < total else None,
         changed=sum(transitions.values()),
         transitions=dict(transitions),
         actions=dict(actions),
@@ -78,6 +105,17 @@ def backtest(draft: Policy, history: Sequence[LoggedScreening]) -> BacktestRepor
         errors=sum(1 for v in verdicts if v.errors),
         warnings=policy_warnings(draft),
     )
+
+
+def _replay(
+    draft: Policy, history: Sequence[LoggedScreening], out_of_time: Callable[[], bool]
+) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    for logged in history:
+        if out_of_time():  # asked before each one: a single decision costs milliseconds at most
+            break
+        verdicts.append(decide(draft, logged.facts))
+    return verdicts
 
 
 def _flags(draft: Policy, by_draft: Sequence[Action]) -> tuple[str, ...]:

@@ -23,12 +23,19 @@ class ListEntry:
     created_at: datetime
 
 
+def list_name_problem(name: str) -> str | None:
+    """What is wrong with `name` as a list's name, or None: the one rule for the lists' routes and
+    for the names policies read, so that a policy cannot name a list that cannot exist."""
+    if _NAME.fullmatch(name):
+        return None
+    return "1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
+
+
 def validate_list_name(name: str) -> str:
     """Lower-case names such as `allow`, `block`, `watch` or `vip`, usable as `list("vip")`."""
-    if not _NAME.fullmatch(name):
-        raise InvalidInputError(
-            "list name: 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
-        )
+    problem = list_name_problem(name)
+    if problem is not None:
+        raise InvalidInputError(f"list name: {problem}")
     return name
 
 

@@ -23,22 +23,43 @@ from buyerguard.domain.policies import (
 )
 from buyerguard.domain.profiles import BuyerStats
 from buyerguard.domain.reputation import Risk
-from buyerguard.domain.text import check_text
+from buyerguard.domain.text import unstorable
 
 PAYMENT_METHODS = ("prepaid", "cod")
 MAX_AMOUNT = 10_000_000.0  # larger than any plausible single order: a typo or an attack
+MAX_REF_LENGTH = 200  # as any order reference
+MAX_REGION_LENGTH = 100
+MAX_POSTAL_CODE_LENGTH = 32
 ALLOW_LIST = "allow"
 BLOCK_LIST = "block"
 
 
 class InvalidOrderError(InvalidInputError):
+    """A field of an order that cannot be screened; `field` is its path (`order.ship_to.region`)."""
+
     code = "invalid_order"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+    def details(self) -> dict[str, object]:
+        return {"field": self.field}
+
+
+# Longest text each field may hold, as the decision log's columns hold it on every database.
+TEXT_LIMITS = {
+    "order.ref": MAX_REF_LENGTH,
+    "order.ship_to.region": MAX_REGION_LENGTH,
+    "order.ship_to.postal_code": MAX_POSTAL_CODE_LENGTH,
+}
 
 
 @dataclass(frozen=True)
 class Order:
-    """An order as screened; `currency` and `country` are given in any case and kept as ISO writes
-    them (upper case), which is what policies compare them with."""
+    """An order as screened, checked here whoever builds it (the API, a batch line, the command
+    line); `currency` and `country` are given in any case and kept as ISO writes them (upper
+    case), which is what policies compare them with."""
 
     ref: str
     amount: float
@@ -49,20 +70,45 @@ class Order:
     postal_code: str = ""
 
     def __post_init__(self) -> None:
-        if not 0 < len(self.ref.strip()) <= 200:  # as any order reference
-            raise InvalidOrderError("order.ref: 1 to 200 characters, not all blank")
+        if not self.ref.strip():
+            raise InvalidOrderError("order.ref", f"1 to {MAX_REF_LENGTH} characters, not all blank")
         for name, text in (
             ("order.ref", self.ref),
             ("order.ship_to.region", self.region),
             ("order.ship_to.postal_code", self.postal_code),
         ):
-            check_text(name, text, error=InvalidOrderError)
+            _check_field(name, text)
         if not math.isfinite(self.amount) or not 0 <= self.amount <= MAX_AMOUNT:
-            raise InvalidOrderError(f"order.amount: between 0 and {MAX_AMOUNT:,.0f}")
+            raise InvalidOrderError("order.amount", f"between 0 and {MAX_AMOUNT:,.0f}")
         object.__setattr__(self, "currency", _iso_currency(self.currency))
         object.__setattr__(self, "country", _iso_country(self.country))
         if self.payment_method not in PAYMENT_METHODS:
-            raise InvalidOrderError(f"order.payment_method: one of {', '.join(PAYMENT_METHODS)}")
+            raise InvalidOrderError("order.payment_method", f"one of {', '.join(PAYMENT_METHODS)}")
+
+    @classmethod
+    def as_logged(
+        cls,
+        ref: str,
+        amount: float,
+        currency: str,
+        payment_method: str,
+        country: str,
+        region: str,
+        postal_code: str,
+    ) -> Order:
+        """An order as the decision log kept it, not checked again: a logged decision stays
+        readable whatever rule an order has been held to since."""
+        order = object.__new__(cls)
+        order.__dict__.update(
+            ref=ref,
+            amount=amount,
+            currency=currency,
+            payment_method=payment_method,
+            country=country,
+            region=region,
+            postal_code=postal_code,
+        )
+        return order
 
     def facts(self) -> OrderFacts:
         return OrderFacts(
@@ -75,18 +121,28 @@ class Order:
         )
 
 
+def _check_field(name: str, text: str) -> None:
+    if len(text) > TEXT_LIMITS[name]:
+        raise InvalidOrderError(name, f"at most {TEXT_LIMITS[name]} characters")
+    found = unstorable(text)
+    if found is not None:
+        raise InvalidOrderError(name, found.message)
+
+
 def _iso_currency(code: str) -> str:
     # The lookup ignores case; its own spelling of the code is what the order keeps.
     found = pycountry.currencies.get(alpha_3=code)
     if found is None:
-        raise InvalidOrderError(f"order.currency: {code!r} is not an ISO 4217 code")
+        raise InvalidOrderError("order.currency", f"{code!r} is not an ISO 4217 code")
     return str(found.alpha_3)
 
 
 def _iso_country(code: str) -> str:
     found = None if len(code) != 2 else pycountry.countries.get(alpha_2=code)
     if found is None:
-        raise InvalidOrderError(f"order.ship_to.country: {code!r} is not an ISO 3166 alpha-2 code")
+        raise InvalidOrderError(
+            "order.ship_to.country", f"{code!r} is not an ISO 3166 alpha-2 code"
+        )
     return str(found.alpha_2)
 
 

@@ -39,14 +39,9 @@ def unstorable(text: str, *, free_text: bool = False) -> Unstorable | None:
     return Unstorable(found.start(), f"the control character {code} ({allowed} allowed)")
 
 
-def check_text(
-    field: str,
-    text: str,
-    *,
-    free_text: bool = False,
-    error: type[InvalidInputError] = InvalidInputError,
-) -> None:
-    """Raise `error` naming `field` if `text` holds a character it may not (see `unstorable`)."""
+def check_text(field: str, text: str, *, free_text: bool = False) -> None:
+    """Raise InvalidInputError naming `field` if `text` holds a character it may not (see
+    `unstorable`)."""
     found = unstorable(text, free_text=free_text)
     if found is not None:
-        raise error(f"{field}: {found.message}")
+        raise InvalidInputError(f"{field}: {found.message}")

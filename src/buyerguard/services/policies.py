@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,6 @@ from buyerguard.domain.policies import (
 from buyerguard.services.unit_of_work import UnitOfWork
 
 DEFAULT_VERSION = 0  # the version a decision names when the seller wrote no policy
-BACKTEST_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,32 @@ def save_policy(uow: UnitOfWork, source: str, *, seller_id: int, now: datetime) 
     return PolicyVersion(version, policy)
 
 
+@dataclass(frozen=True)
+class BacktestBudget:
+    """What one backtest may cost: it replays the newest `max_screenings` screenings at most, and
+    stops after `seconds` (read from `clock`, in seconds) with what it replayed so far, so that a
+    costly draft cannot hold a server thread and its CPU for minutes."""
+
+    max_screenings: int
+    seconds: float
+    clock: Callable[[], float]
+
+
 def backtest_policy(
-    uow: UnitOfWork, source: str, *, seller_id: int, days: int | None, now: datetime
+    uow: UnitOfWork,
+    source: str,
+    *,
+    seller_id: int,
+    days: int | None,
+    now: datetime,
+    budget: BacktestBudget,
 ) -> BacktestReport:
-    """Replay a draft on the seller's logged screenings (newest first, at most BACKTEST_LIMIT)."""
+    """Replay a draft on the seller's logged screenings of the last `days`, newest first, within
+    `budget`; the report says how many of how many it replayed."""
+    deadline = budget.clock() + budget.seconds  # reading the log counts too
     draft = compiled(source)
     since = None if days is None else now - timedelta(days=days)
     with uow:
-        history = uow.screenings.with_outcomes(seller_id, since=since, limit=BACKTEST_LIMIT)
-    return backtest(draft, history)
+        logged = uow.screenings.count_for_seller(seller_id, since=since)
+        history = uow.screenings.with_outcomes(seller_id, since=since, limit=budget.max_screenings)
+    return backtest(draft, history, logged=logged, out_of_time=lambda: budget.clock() >= deadline)

@@ -6,7 +6,18 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -151,7 +162,7 @@ class SqlListRepository:
 
 
 def _screening(row: t.ScreeningRow, outcome: str | None = None) -> LoggedScreening:
-    order = Order(
+    order = Order.as_logged(
         row.order_ref,
         row.amount,
         row.currency,
@@ -236,6 +247,13 @@ class SqlScreeningRepository:
             query = query.where(s.id < after_id)
         rows = self.session.scalars(query.order_by(s.id.desc()).limit(limit))
         return [_screening(r) for r in rows]
+
+    def count_for_seller(self, seller_id: int, *, since: datetime | None) -> int:
+        s = t.ScreeningRow
+        query = select(func.count()).select_from(s).where(s.seller_id == seller_id)
+        if since is not None:
+            query = query.where(s.created_at >= since)
+        return int(self.session.scalar(query) or 0)
 
     def with_outcomes(
         self, seller_id: int, *, since: datetime | None, limit: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -16,6 +17,7 @@ from buyerguard import __version__
 from buyerguard.config import Settings, load_settings
 from buyerguard.services import screening
 from buyerguard.services.events import accept_together
+from buyerguard.services.policies import BacktestBudget
 from buyerguard.services.unit_of_work import UnitOfWork
 from buyerguard.storage.database import Database, open_database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -83,6 +85,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.uow_factory = lambda: SqlUnitOfWork(db.sessions)
     app.state.identifier_secret = secret
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.backtest_budget = BacktestBudget(
+        settings.backtest_max_screenings, settings.backtest_seconds, time.monotonic
+    )
     app.state.screenings = screenings_committer
     app.state.events = events_committer
     install_error_handlers(app)

@@ -53,6 +53,12 @@ def error_body(code: str, message: str, details: dict[str, object] | None = None
     return {"error": {**(details or {}), "code": code, "message": message}}
 
 
+def error_fields(error: BuyerGuardError) -> dict[str, object]:
+    """A domain error as every answer shows it, alone or as one line's of a batch."""
+    fields: dict[str, object] = error_body(error.code, error.message, error.details())["error"]
+    return fields
+
+
 def error_response(
     status: int,
     code: str,

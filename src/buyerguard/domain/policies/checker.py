@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from celpy.celparser import CELParseError, CELParser
 from lark import Token, Tree
 
+from buyerguard.domain.lists import list_name_problem
 from buyerguard.domain.policies import vocabulary as v
 from buyerguard.domain.policies.patterns import regex_problem
 from buyerguard.domain.reasons import REASON_CODES
@@ -375,8 +376,9 @@ class _Checker:
             if problem is not None:
                 raise ConditionError(column, f"not a valid regular expression: {problem}")
         elif parameter == v.LIST_NAME:
-            if not text:
-                raise ConditionError(column, "a list name cannot be empty")
+            problem = list_name_problem(text)
+            if problem is not None:
+                raise ConditionError(column, f'"{text}" cannot name a list: {problem}')
             self.found.lists.append(text)
         elif text not in REASON_CODES:
             raise ConditionError(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from buyerguard.domain.backtest import BacktestReport, OutcomeCounts
 from buyerguard.domain.policies import PolicyWarning
 from buyerguard.services import policies
-from buyerguard.services.policies import PolicyVersion
+from buyerguard.services.policies import BacktestBudget, PolicyVersion
 from buyerguard.web.dependencies import CurrentSeller, UnitOfWorkDep, utc_now
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.routes import JsonRoute
@@ -102,7 +102,14 @@ class OutcomesOut(BaseModel):
 
 
 class BacktestOut(BaseModel):
-    replayed: int
+    replayed: int = Field(description="Screenings replayed: the newest of the `logged` ones.")
+    logged: int = Field(description="Your logged screenings in the period (`days`, or all).")
+    partial: bool = Field(description="Not all of them were replayed; `stopped_by` says why.")
+    stopped_by: Literal["max_screenings", "time_budget"] | None = Field(
+        description="`max_screenings`: older screenings were left out "
+        "(`BUYERGUARD_BACKTEST_MAX_SCREENINGS`); `time_budget`: the time ran out "
+        "(`BUYERGUARD_BACKTEST_SECONDS`); null when every one was replayed."
+    )
     changed: int
     transitions: dict[str, int] = Field(description='e.g. {"ship->decline": 3}')
     actions: dict[str, int]
@@ -116,6 +123,9 @@ class BacktestOut(BaseModel):
     def of(cls, report: BacktestReport) -> BacktestOut:
         return cls(
             replayed=report.replayed,
+            logged=report.logged,
+            partial=report.partial,
+            stopped_by=report.stopped_by,
             changed=report.changed,
             transitions=report.transitions,
             actions=report.actions,
@@ -128,10 +138,14 @@ class BacktestOut(BaseModel):
 
 
 @router.post("/backtest", response_model=BacktestOut)
-def backtest(body: BacktestIn, seller: CurrentSeller, uow: UnitOfWorkDep) -> BacktestOut:
-    """Replay a draft on your logged screenings: what would change, and how it fares on orders
-    whose outcome is known (tagged later: bad; completed: good). Nothing is saved."""
+def backtest(
+    request: Request, body: BacktestIn, seller: CurrentSeller, uow: UnitOfWorkDep
+) -> BacktestOut:
+    """Replay a draft on your logged screenings, the newest first: what would change, and how it
+    fares on orders whose outcome is known (tagged later: bad; completed: good). Nothing is saved.
+    A long replay stops at the server's budget and says so (`partial`)."""
+    budget: BacktestBudget = request.app.state.backtest_budget
     report = policies.backtest_policy(
-        uow, body.source, seller_id=seller.id, days=body.days, now=utc_now()
+        uow, body.source, seller_id=seller.id, days=body.days, now=utc_now(), budget=budget
     )
     return BacktestOut.of(report)

@@ -14,17 +14,27 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from buyerguard.domain import json_lines
 from buyerguard.domain.errors import BuyerGuardError, InvalidInputError
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import Risk, shown
-from buyerguard.domain.screening import InvalidOrderError, LoggedScreening, Order
+from buyerguard.domain.screening import (
+    MAX_POSTAL_CODE_LENGTH,
+    MAX_REF_LENGTH,
+    MAX_REGION_LENGTH,
+    InvalidOrderError,
+    LoggedScreening,
+    Order,
+)
 from buyerguard.domain.sellers import Seller
 from buyerguard.domain.tags import Tag
+from buyerguard.domain.text import unstorable
 from buyerguard.domain.times import EARLIEST, TimeRangeError, as_utc
 
 
@@ -248,27 +258,44 @@ class SellerOut(BaseModel):
 class ShipToIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The limits are the domain's (Order checks them); shown here, not checked twice.
     country: str = Field(examples=["DE"], description="ISO 3166-1 alpha-2")
-    region: str = Field("", max_length=100)
-    postal_code: str = Field("", max_length=32)
+    region: str = Field("", json_schema_extra={"maxLength": MAX_REGION_LENGTH})
+    postal_code: str = Field("", json_schema_extra={"maxLength": MAX_POSTAL_CODE_LENGTH})
 
 
 class OrderIn(BaseModel):
+    """Every problem with an order is the domain's `invalid_order` naming the field: its values
+    are checked by `Order`, and what validation finds first (a field missing, of the wrong type)
+    is raised as one too."""
+
     model_config = ConfigDict(extra="forbid")
 
-    ref: str = Field(examples=["SO-1001"], description="Your order reference.")
+    ref: str = Field(
+        examples=["SO-1001"],
+        description="Your order reference.",
+        json_schema_extra={"maxLength": MAX_REF_LENGTH},
+    )
     amount: float = Field(examples=[59.90])
     currency: str = Field(examples=["EUR"], description="ISO 4217")
     payment_method: str = Field(examples=["prepaid"], description="`prepaid` or `cod`")
     ship_to: ShipToIn
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_order_error(cls, value: object, handler: ModelWrapValidatorHandler[OrderIn]) -> OrderIn:
+        # The domain's error is let through by validation, and so by the routes' error handler.
+        try:
+            return handler(value)
+        except ValidationError as error:
+            raise _order_error(error) from None
+
     @field_validator("amount", mode="before")
     @classmethod
     def _a_json_number(cls, value: object) -> object:
-        # Lax validation would read true as 1.0 and "12.5" as 12.5. Raised as the domain's error,
-        # which validation lets through, so that the order's fields share one error code.
+        # Lax validation would read true as 1.0 and "12.5" as 12.5.
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidOrderError("order.amount: a JSON number")
+            raise InvalidOrderError("order.amount", "a JSON number")
         return value
 
     def to_order(self) -> Order:
@@ -281,6 +308,22 @@ class OrderIn(BaseModel):
             region=self.ship_to.region,
             postal_code=self.ship_to.postal_code,
         )
+
+
+# Pydantic's words for "not an object" name the model's class, which means nothing to a client.
+_NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type"})
+
+
+def _order_error(error: ValidationError) -> InvalidOrderError:
+    """The first problem validation found in an order, as the domain words its own."""
+    first = error.errors()[0]
+    field = ".".join(["order", *(str(part) for part in first["loc"])])
+    if first["type"] in _NOT_AN_OBJECT:
+        return InvalidOrderError(field, "a JSON object")
+    found = unstorable(first["input"]) if isinstance(first["input"], str) else None
+    if first["type"] == "string_unicode" and found is not None:
+        return InvalidOrderError(field, found.message)  # as a stored text names the character
+    return InvalidOrderError(field, first["msg"])
 
 
 class ScreeningIn(BaseModel):
@@ -306,12 +349,21 @@ def _screening_line(number: int, value: object) -> ScreeningLine:
         body = ScreeningIn.model_validate(value)
         return number, body.order.to_order(), body.buyer.identifiers()
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        problem = InvalidInputError(f"not a screening request: {where}: {first['msg']}")
-        return number, problem, {}
+        return number, _not_a_request(error), {}
     except BuyerGuardError as error:
         return number, error, {}
+
+
+def _not_a_request(error: ValidationError) -> InvalidInputError:
+    """What makes a batch line no screening request, in the client's terms (no class names)."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    if not where:  # the line itself is no object
+        return InvalidInputError(
+            'not a screening request: a line is a JSON object {"order": {...}, "buyer": {...}}'
+        )
+    problem = "a JSON object" if first["type"] in _NOT_AN_OBJECT else first["msg"]
+    return InvalidInputError(f"not a screening request: {where}: {problem}")
 
 
 class ReasonCodeOut(BaseModel):
@@ -366,6 +418,23 @@ class LoggedRiskOut(BaseModel):
     level: str
 
 
+class ShipToOut(BaseModel):
+    country: str
+    region: str
+    postal_code: str
+
+
+class OrderOut(BaseModel):
+    """An order as logged: shown as it was stored, never held to the input rules again (a row
+    stored under other rules must stay listable)."""
+
+    ref: str
+    amount: float
+    currency: str
+    payment_method: str
+    ship_to: ShipToOut
+
+
 class ScreeningLogOut(BaseModel):
     """A logged decision: its risk as recorded (contributions are not kept)."""
 
@@ -375,7 +444,7 @@ class ScreeningLogOut(BaseModel):
     reasons: list[ReasonCodeOut]
     risk: LoggedRiskOut
     policy_version: int
-    order: OrderIn
+    order: OrderOut
     created_at: datetime
     errors: list[str] = Field(default_factory=list, description="Rules that failed to evaluate.")
 
@@ -391,12 +460,12 @@ class ScreeningLogOut(BaseModel):
             ],
             risk=LoggedRiskOut(score=shown(s.risk_score), level=s.risk_level),
             policy_version=s.policy_version,
-            order=OrderIn(
+            order=OrderOut(
                 ref=s.order.ref,
                 amount=s.order.amount,
                 currency=s.order.currency,
                 payment_method=s.order.payment_method,
-                ship_to=ShipToIn(
+                ship_to=ShipToOut(
                     country=s.order.country, region=s.order.region, postal_code=s.order.postal_code
                 ),
             ),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from buyerguard.domain.errors import BuyerGuardError
@@ -28,7 +28,7 @@ from buyerguard.web.dependencies import (
     UnitOfWorkDep,
     utc_now,
 )
-from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.errors import ERROR_RESPONSES, error_fields
 from buyerguard.web.group_commit import GroupCommitter
 from buyerguard.web.routes import JsonRoute
 
@@ -59,7 +59,9 @@ async def create_screening(request: Request, body: ScreeningIn, seller: CurrentS
 class BatchLineOut(BaseModel):
     line: int
     result: ScreeningOut | None = None
-    error: dict[str, str] | None = None
+    error: dict[str, Any] | None = Field(
+        None, description="As a single screening's error: code, message, and field if known."
+    )
 
 
 class BatchOut(BaseModel):
@@ -85,9 +87,7 @@ async def screen_batch(
                 else ScreeningOut.of(
                     item.screened.screening, RiskOut.of(item.screened.risk), item.screened.errors
                 ),
-                error=None
-                if item.error is None
-                else {"code": item.error.code, "message": item.error.message},
+                error=None if item.error is None else error_fields(item.error),
             )
             for item in items
         ]
