@@ -40,7 +40,10 @@ def seller() -> None:
 @click.pass_obj
 @reports_errors
 def seller_create(settings: Settings, name: str, admin: bool, as_json: bool) -> None:
-    """Create a seller and print its API key (shown once)."""
+    """Create a seller and print its API key (shown once).
+
+    NAME: letters and digits of any script, spaces and . _ @ & ' -; a name differing from a
+    seller's in case only is taken, and finds that seller wherever --seller asks for one."""
     with opened(settings) as db:
         role = Role.ADMIN if admin else Role.SELLER
         created = sellers.create_seller(SqlUnitOfWork(db.sessions), name, role=role, now=now())

@@ -32,8 +32,9 @@ class NewSeller:
 def create_seller(uow: UnitOfWork, name: str, *, role: Role, now: datetime) -> NewSeller:
     cleaned = validate_seller_name(name)
     with uow:
-        if uow.sellers.find_by_name(cleaned) is not None:
-            raise SellerExistsError(f"a seller named {cleaned!r} exists already")
+        existing = uow.sellers.find_by_name(cleaned)
+        if existing is not None:  # or one whose name differs in case only
+            raise SellerExistsError(f"a seller named {existing.name!r} exists already")
         seller = uow.sellers.add(cleaned, role=role, trust=NEW_SELLER_TRUST, now=now)
         key = add_api_key(uow, seller.id, now=now)
         uow.commit()

@@ -16,7 +16,7 @@ from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts, tag_facts
-from buyerguard.domain.sellers import Role, Seller
+from buyerguard.domain.sellers import Role, Seller, seller_name_key
 from buyerguard.domain.tags import (
     DatedTagKey,
     OwnReason,
@@ -73,7 +73,8 @@ class SqlSellerRepository:
         self.session = session
 
     def add(self, name: str, *, role: Role, trust: float, now: datetime) -> Seller:
-        row = t.SellerRow(name=name, role=role.value, trust=trust, created_at=now)
+        key = seller_name_key(name)
+        row = t.SellerRow(name=name, name_key=key, role=role.value, trust=trust, created_at=now)
         self.session.add(row)
         self.session.flush()
         return _seller(row)
@@ -85,10 +86,12 @@ class SqlSellerRepository:
         return _seller(row)
 
     def find_by_name(self, name: str) -> Seller | None:
-        row = self.session.scalar(select(t.SellerRow).where(t.SellerRow.name == name))
-        return None if row is None else _seller(row)
+        """The seller of this name, or of one differing in case only ("demo shop")."""
+        found = self.ids_by_name([name])
+        return None if not found else self.get(found[name])
 
     def ids_by_name(self, names: Iterable[str]) -> dict[str, int]:
+        """The ids of the sellers of these names, as `find_by_name` finds them."""
         return imports.seller_ids(self.session, names)
 
     def add_many(
