@@ -64,6 +64,7 @@ def get_seller(uow: UnitOfWork, seller_id: int) -> Seller:
         return uow.sellers.get(seller_id)
 
 
-def list_sellers(uow: UnitOfWork) -> list[Seller]:
+def list_sellers(uow: UnitOfWork, *, after_id: int | None, limit: int) -> list[Seller]:
+    """Oldest first, a page at a time (keyset pagination on the id)."""
     with uow:
-        return uow.sellers.list_all()
+        return uow.sellers.list_all(after_id=after_id, limit=limit)

@@ -123,10 +123,13 @@ class SqlSellerRepository:
                 [{"id": s, "trust": v, "trust_updated_at": now} for s, v in trust.items()],
             )
 
-    def list_all(self) -> list[Seller]:
-        return [
-            _seller(r) for r in self.session.scalars(select(t.SellerRow).order_by(t.SellerRow.id))
-        ]
+    def list_all(self, *, after_id: int | None = None, limit: int | None = None) -> list[Seller]:
+        """Oldest first; a page of `limit` after the seller `after_id` when given."""
+        query = select(t.SellerRow)
+        if after_id is not None:
+            query = query.where(t.SellerRow.id > after_id)
+        rows = self.session.scalars(query.order_by(t.SellerRow.id).limit(limit))
+        return [_seller(r) for r in rows]
 
 
 class SqlBuyerRepository:
