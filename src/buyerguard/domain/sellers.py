@@ -14,6 +14,8 @@ from buyerguard.domain.text import check_text
 MAX_NAME = 100
 _NAME_PUNCTUATION = frozenset(" ._@&'-")
 KEY_PREFIX = "bg_"
+# What identifies a key in lists without revealing it: "bg_" and 8 of its 48 random hex digits.
+SHOWN_KEY_LENGTH = len(KEY_PREFIX) + 8
 
 
 class Role(StrEnum):
@@ -32,6 +34,21 @@ class Seller:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A seller's key as the registry knows it: never the key itself, which only its owner has."""
+
+    id: int
+    seller_id: int
+    prefix: str | None  # its first characters; None for a key issued before they were kept
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 def validate_seller_name(name: str) -> str:
@@ -59,6 +76,10 @@ def seller_name_key(name: str) -> str:
 def new_api_key(random_bytes: bytes) -> str:
     """A key shown once to its owner; the caller supplies the randomness, keeping this pure."""
     return KEY_PREFIX + random_bytes.hex()
+
+
+def shown_part(key: str) -> str:
+    return key[:SHOWN_KEY_LENGTH]
 
 
 def hash_api_key(key: str) -> str:

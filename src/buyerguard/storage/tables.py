@@ -81,6 +81,8 @@ class ApiKeyRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key's first characters, to tell keys apart in lists (null for keys older than 0010).
+    prefix: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
