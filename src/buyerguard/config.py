@@ -54,8 +54,10 @@ class Settings(BaseSettings):
         10.0,
         ge=0,
         description="Seconds a server process remembers a good API key (0: ask the database "
-        "on every request); a revoked key, or a change of a seller's role or trust, reaches "
-        "requests within this time.",
+        "on every request). A key revoked through the API is refused at once by the process "
+        "that revoked it; another process (another worker, a server when `buyerguard seller "
+        "revoke-keys` revoked it) may accept it for up to this long, and a change of a seller's "
+        "role or trust reaches requests within this time.",
     )
     screening_retention_days: int = Field(
         730, ge=1, description="Days a screening decision is kept in the decision log."

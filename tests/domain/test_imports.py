@@ -62,6 +62,12 @@ def test_a_bad_line_says_what_is_wrong_first(data: object, message: str) -> None
 def test_an_admin_may_name_any_seller_and_a_seller_itself() -> None:
     assert parser(admin=True).record(tag(seller="Other"), line=1).seller == "Other"
     assert parser().record(tag(seller="Shop"), line=1).seller == "Shop"
+    assert parser().record(tag(seller="SHOP"), line=1).seller == "SHOP"  # itself, in other case
+
+
+def test_a_line_may_name_a_seller_in_any_script() -> None:
+    assert parser(admin=True).record(tag(seller=" Café Müller"), line=1).seller == "Café Müller"
+    assert parser(admin=True).record(tag(seller="Ünïcødé 店"), line=1).seller == "Ünïcødé 店"
 
 
 def test_an_unhashable_identifier_is_refused_like_any_bad_one() -> None:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from buyerguard.storage import tables as t
 from buyerguard.storage.database import Database, connected
@@ -70,3 +70,37 @@ def test_0008_stores_when_each_buyers_first_counted_tag_expires(database: Databa
     assert tagged is not None
     assert clean_only is not None
     assert (tagged.next_expiry_at, clean_only.next_expiry_at) == (soon, None)
+
+
+def test_0009_keys_names_by_case_and_keeps_legacy_twins_findable(database: Database) -> None:
+    """Names that differ in case only could be stored before 0009: the oldest gets the key, and
+    each is still found by its exact name; a name differing from them in case only is taken."""
+    with connected(database) as connection, connection.begin():
+        command.downgrade(alembic_config(connection), "0008")
+    try:
+        with database.engine.begin() as connection:
+            sellers = [
+                {"name": name, "role": "seller", "trust": 0.5, "created_at": NOW}
+                for name in ("Shop", "SHOP", "Other")
+            ]
+            connection.execute(insert(t.SellerRow), sellers)
+            tags = [tag_row(1, "other", "active", NOW) | {"seller_id": 2}]
+            connection.execute(insert(t.BuyerRow), [{"created_at": NOW}])
+            connection.execute(insert(t.TagRow), tags)
+    finally:
+        upgrade(database)
+    with database.engine.connect() as connection:
+        keys = connection.execute(select(t.SellerRow.name, t.SellerRow.name_key)).all()
+    assert sorted(keys, key=str) == [("Other", "other"), ("SHOP", None), ("Shop", "shop")]
+    with SqlUnitOfWork(database.sessions) as uow:
+        found = {name: uow.sellers.find_by_name(name) for name in ("Shop", "SHOP", "shop")}
+        assert {name: s.id if s else None for name, s in found.items()} == {
+            "Shop": 1,
+            "SHOP": 2,
+            "shop": 1,
+        }
+        assert uow.sellers.ids_by_name(["other", "SHOP"]) == {"other": 3, "SHOP": 2}
+    with connected(database) as connection, connection.begin():
+        command.downgrade(alembic_config(connection), "0008")
+    upgrade(database)
+    assert is_current(database)

@@ -55,7 +55,7 @@ def test_cache_forgets_after_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
     monkeypatch.setattr("buyerguard.web.dependencies.time.monotonic", lambda: clock[0])
     cache = KeyCache(10.0)
-    cache.put("key", SELLER)
+    cache.put("key", SELLER, generation=cache.generation)
     assert cache.get("key") == SELLER
     clock[0] += 10.0
     assert cache.get("key") is None
@@ -65,11 +65,32 @@ def test_cache_starts_over_rather_than_grow(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(KeyCache, "MAX_KEYS", 3)
     cache = KeyCache(10.0)
     for key in ("a", "b", "c", "d"):
-        cache.put(key, SELLER)
+        cache.put(key, SELLER, generation=cache.generation)
     assert [cache.get(k) for k in ("a", "b", "c", "d")] == [None, None, None, SELLER]
 
 
 def test_zero_seconds_remembers_nothing() -> None:
     cache = KeyCache(0.0)
-    cache.put("key", SELLER)
+    cache.put("key", SELLER, generation=cache.generation)
     assert cache.get("key") is None
+
+
+def test_forgetting_a_seller_drops_its_keys_only() -> None:
+    other = Seller(8, "Other", Role.SELLER, SELLER.created_at, 0.5)
+    cache = KeyCache(10.0)
+    for key, seller in (("a", SELLER), ("b", SELLER), ("c", other)):
+        cache.put(key, seller, generation=cache.generation)
+    cache.forget(SELLER.id)
+    assert [cache.get(k) for k in ("a", "b", "c")] == [None, None, other]
+
+
+def test_a_lookup_begun_before_a_revocation_is_not_remembered() -> None:
+    """The database answered before the key was revoked: remembering it would honour a revoked
+    key for another `seconds`."""
+    cache = KeyCache(10.0)
+    before = cache.generation
+    cache.forget(SELLER.id)
+    cache.put("key", SELLER, generation=before)
+    assert cache.get("key") is None
+    cache.put("key", SELLER, generation=cache.generation)
+    assert cache.get("key") == SELLER

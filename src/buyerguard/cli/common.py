@@ -145,9 +145,9 @@ def emit(data: Any, *, as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
 
 
-def seller_named(db: Database, name: str) -> Seller:
+def seller_named(db: Database, name: str, *, param_hint: str = "--seller") -> Seller:
     with SqlUnitOfWork(db.sessions) as uow:
         found = uow.sellers.find_by_name(name.strip())  # as `seller create` stored it
     if found is None:
-        raise click.BadParameter(f"no seller named {name!r}", param_hint="--seller")
+        raise click.BadParameter(f"no seller named {name!r}", param_hint=param_hint)
     return found

@@ -1,4 +1,4 @@
-"""The registry from the command line: sellers, tags, lookups, imports and the demo."""
+"""The registry from the command line: tags, lookups, imports and the demo."""
 
 from __future__ import annotations
 
@@ -23,34 +23,9 @@ from buyerguard.cli.common import (
 from buyerguard.config import Settings
 from buyerguard.domain.profiles import Profile
 from buyerguard.domain.reputation import shown
-from buyerguard.domain.sellers import Role
 from buyerguard.domain.tags import NewTag
-from buyerguard.services import buyers, demo, imports, sellers, tags
+from buyerguard.services import buyers, demo, imports, tags
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
-
-
-@click.group()
-def seller() -> None:
-    """Manage sellers."""
-
-
-@seller.command("create")
-@click.argument("name")
-@click.option("--admin", is_flag=True, help="An operator's key: may name sellers in imports.")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-@reports_errors
-def seller_create(settings: Settings, name: str, admin: bool, as_json: bool) -> None:
-    """Create a seller and print its API key (shown once)."""
-    with opened(settings) as db:
-        role = Role.ADMIN if admin else Role.SELLER
-        created = sellers.create_seller(SqlUnitOfWork(db.sessions), name, role=role, now=now())
-    data = {"seller_id": created.seller.id, "api_key": created.api_key}
-    emit(
-        data,
-        as_json=as_json,
-        text=f"seller {created.seller.id} created; API key: {created.api_key}",
-    )
 
 
 @click.command("tag")
@@ -201,4 +176,4 @@ def demo_command(settings: Settings, as_json: bool) -> None:
     )
 
 
-COMMANDS = (seller, tag_command, untag, lookup, import_command, demo_command)
+COMMANDS = (tag_command, untag, lookup, import_command, demo_command)

@@ -64,6 +64,10 @@ class SellerNotFoundError(NotFoundError):
     code = "seller_not_found"
 
 
+class ApiKeyNotFoundError(NotFoundError):
+    code = "api_key_not_found"
+
+
 class InvalidImportError(InvalidInputError):
     """A bulk import with bad lines; nothing of it was stored."""
 

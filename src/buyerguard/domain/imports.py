@@ -9,7 +9,7 @@ from typing import NamedTuple
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
-from buyerguard.domain.sellers import validate_seller_name
+from buyerguard.domain.sellers import seller_name_key, validate_seller_name
 from buyerguard.domain.tags import validate_note, validate_order_ref
 from buyerguard.domain.times import as_utc, refuse_future
 
@@ -107,7 +107,11 @@ class RecordParser:
             order_ref,
             None if at is None else parse_time(at, field="at", now=self.now),
         )
-        if seller is not None and not self.may_name_sellers and seller != self.importer:
+        if (
+            seller is not None
+            and not self.may_name_sellers
+            and seller_name_key(seller) != seller_name_key(self.importer)
+        ):
             raise InvalidInputError("seller: only an admin key may name another seller")
         return record
 

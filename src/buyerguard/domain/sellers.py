@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from buyerguard.domain.errors import InvalidInputError
+from buyerguard.domain.text import check_text
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@&'-]{0,99}")
+MAX_NAME = 100
+_NAME_PUNCTUATION = frozenset(" ._@&'-")
 KEY_PREFIX = "bg_"
+# What identifies a key in lists without revealing it: "bg_" and 8 of its 48 random hex digits.
+SHOWN_KEY_LENGTH = len(KEY_PREFIX) + 8
 
 
 class Role(StrEnum):
@@ -32,19 +36,50 @@ class Seller:
         return self.role is Role.ADMIN
 
 
+@dataclass(frozen=True)
+class ApiKey:
+    """A seller's key as the registry knows it: never the key itself, which only its owner has."""
+
+    id: int
+    seller_id: int
+    prefix: str | None  # its first characters; None for a key issued before they were kept
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 def validate_seller_name(name: str) -> str:
-    cleaned = name.strip()
-    if not _NAME.fullmatch(cleaned):
+    """The name as stored: trimmed and NFC-normalised, so that "Café" typed either way is one
+    name. Letters and digits of any script, with their combining marks (Devanagari needs them)."""
+    cleaned = unicodedata.normalize("NFC", name.strip())
+    check_text("seller name", cleaned)
+    if not (0 < len(cleaned) <= MAX_NAME and cleaned[0].isalnum() and all(map(_allowed, cleaned))):
         raise InvalidInputError(
-            "seller name: 1 to 100 letters, digits, spaces or . _ @ & ' -, "
+            f"seller name: 1 to {MAX_NAME} letters, digits, spaces or . _ @ & ' -, "
             "starting with a letter or digit"
         )
     return cleaned
 
 
+def _allowed(char: str) -> bool:
+    return char.isalnum() or char in _NAME_PUNCTUATION or unicodedata.category(char)[0] == "M"
+
+
+def seller_name_key(name: str) -> str:
+    """What two names that are one seller's share: "Demo Shop" and "demo shop" are one."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name.strip()).casefold())
+
+
 def new_api_key(random_bytes: bytes) -> str:
     """A key shown once to its owner; the caller supplies the randomness, keeping this pure."""
     return KEY_PREFIX + random_bytes.hex()
+
+
+def shown_part(key: str) -> str:
+    return key[:SHOWN_KEY_LENGTH]
 
 
 def hash_api_key(key: str) -> str:

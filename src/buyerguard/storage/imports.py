@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder
 from buyerguard.domain.profiles import BuyerStats
-from buyerguard.domain.sellers import Role
+from buyerguard.domain.sellers import Role, seller_name_key
 from buyerguard.domain.tags import TagRecord
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
@@ -73,8 +73,11 @@ INSERT_REASON_STATS = BulkInsert(
 )
 
 
-_SELLER_IDS = select(t.SellerRow.name, t.SellerRow.id).where(
-    t.SellerRow.name.in_(bindparam("names", expanding=True))
+_SELLER_IDS = select(t.SellerRow.name, t.SellerRow.name_key, t.SellerRow.id).where(
+    or_(
+        t.SellerRow.name.in_(bindparam("names", expanding=True)),
+        t.SellerRow.name_key.in_(bindparam("keys", expanding=True)),
+    )
 )
 
 
@@ -140,11 +143,19 @@ def insert_stats(session: Session, stats: Mapping[int, BuyerStats]) -> None:
 
 
 def seller_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """Each name's seller: the one of exactly that name, else the one sharing its name key."""
     found: dict[str, int] = {}
     wanted = list(names)
     for start in range(0, len(wanted), BATCH):
-        params = {"names": wanted[start : start + BATCH]}
-        found.update((name, seller_id) for name, seller_id in session.execute(_SELLER_IDS, params))
+        chunk = wanted[start : start + BATCH]
+        keys = {name: seller_name_key(name) for name in chunk}
+        rows = session.execute(_SELLER_IDS, {"names": chunk, "keys": list(keys.values())}).all()
+        by_name = {row.name: row.id for row in rows}
+        by_key = {row.name_key: row.id for row in rows}
+        for name, key in keys.items():
+            seller_id = by_name.get(name, by_key.get(key))
+            if seller_id is not None:
+                found[name] = seller_id
     return found
 
 
@@ -155,7 +166,16 @@ def add_sellers(
         return []
     result = session.execute(
         insert(t.SellerRow).returning(t.SellerRow.id, sort_by_parameter_order=True),
-        [{"name": n, "role": role.value, "trust": trust, "created_at": now} for n in names],
+        [
+            {
+                "name": n,
+                "name_key": seller_name_key(n),
+                "role": role.value,
+                "trust": trust,
+                "created_at": now,
+            }
+            for n in names
+        ],
     )
     return list(result.scalars())
 

@@ -12,11 +12,10 @@ from sqlalchemy import Table, and_, bindparam, delete, exists, insert, select, u
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
-from buyerguard.domain.errors import SellerNotFoundError, TagNotFoundError
+from buyerguard.domain.errors import TagNotFoundError
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, ReasonStats, TagFacts, tag_facts
-from buyerguard.domain.sellers import Role, Seller
 from buyerguard.domain.tags import (
     DatedTagKey,
     OwnReason,
@@ -46,10 +45,6 @@ def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
         yield chunk
 
 
-def _seller(row: t.SellerRow | Row[*tuple[Any, ...]]) -> Seller:
-    return Seller(row.id, row.name, Role(row.role), row.created_at, row.trust)
-
-
 def _tag(row: t.TagRow | Row[*tuple[Any, ...]]) -> Tag:
     return Tag(
         id=row.id,
@@ -66,64 +61,6 @@ def _tag(row: t.TagRow | Row[*tuple[Any, ...]]) -> Tag:
         confirmed_order_ref=row.confirmed_order_ref,
         confirmed_at=row.confirmed_at,
     )
-
-
-class SqlSellerRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, name: str, *, role: Role, trust: float, now: datetime) -> Seller:
-        row = t.SellerRow(name=name, role=role.value, trust=trust, created_at=now)
-        self.session.add(row)
-        self.session.flush()
-        return _seller(row)
-
-    def get(self, seller_id: int) -> Seller:
-        row = self.session.get(t.SellerRow, seller_id)
-        if row is None:
-            raise SellerNotFoundError(f"no seller {seller_id}")
-        return _seller(row)
-
-    def find_by_name(self, name: str) -> Seller | None:
-        row = self.session.scalar(select(t.SellerRow).where(t.SellerRow.name == name))
-        return None if row is None else _seller(row)
-
-    def ids_by_name(self, names: Iterable[str]) -> dict[str, int]:
-        return imports.seller_ids(self.session, names)
-
-    def add_many(
-        self, names: Sequence[str], *, role: Role, trust: float, now: datetime
-    ) -> list[int]:
-        return imports.add_sellers(self.session, names, role=role, trust=trust, now=now)
-
-    def find_by_key_hash(self, key_hash: str) -> Seller | None:
-        row = sql.SELLER_BY_KEY.first(self.session, {"key_hash": key_hash})
-        return None if row is None else _seller(row)
-
-    def add_api_key(self, seller_id: int, key_hash: str, *, now: datetime) -> None:
-        self.session.add(t.ApiKeyRow(seller_id=seller_id, key_hash=key_hash, created_at=now))
-        self.session.flush()
-
-    def trust_for(self, seller_ids: Iterable[int]) -> dict[int, float]:
-        found: dict[int, float] = {}
-        for chunk in batched(seller_ids):
-            rows = self.session.execute(
-                select(t.SellerRow.id, t.SellerRow.trust).where(t.SellerRow.id.in_(chunk))
-            )
-            found.update({row.id: row.trust for row in rows})
-        return found
-
-    def set_trust(self, trust: Mapping[int, float], *, now: datetime) -> None:
-        if trust:
-            self.session.execute(
-                update(t.SellerRow),
-                [{"id": s, "trust": v, "trust_updated_at": now} for s, v in trust.items()],
-            )
-
-    def list_all(self) -> list[Seller]:
-        return [
-            _seller(r) for r in self.session.scalars(select(t.SellerRow).order_by(t.SellerRow.id))
-        ]
 
 
 class SqlBuyerRepository:

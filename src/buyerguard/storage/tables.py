@@ -64,6 +64,11 @@ class SellerRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # seller_name_key(name): unique, so that "demo shop" cannot join "Demo Shop". Casefolding may
+    # triple a character's length. Null only for a seller whose name differed from an older one's
+    # in case alone before keys existed (migration 0009): it is found by its exact name. A unique
+    # index, not a constraint: SQLite adds one without copying the table its tags refer to.
+    name_key: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
     role: Mapped[str] = mapped_column(String(16))
     trust: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -76,6 +81,8 @@ class ApiKeyRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key's first characters, to tell keys apart in lists (null for keys older than 0010).
+    prefix: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

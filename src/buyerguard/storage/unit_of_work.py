@@ -20,7 +20,6 @@ from buyerguard.storage.integrations import SqlIntegrationRepository
 from buyerguard.storage.repositories import (
     SqlBuyerRepository,
     SqlOrderRepository,
-    SqlSellerRepository,
     SqlStatsRepository,
     SqlTagRepository,
 )
@@ -29,6 +28,7 @@ from buyerguard.storage.screening import (
     SqlPolicyRepository,
     SqlScreeningRepository,
 )
+from buyerguard.storage.sellers import SqlSellerRepository
 from buyerguard.storage.trust import SqlTrustRepository
 
 

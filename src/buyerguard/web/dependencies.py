@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -46,13 +47,19 @@ SecretDep = Annotated[bytes, Depends(get_secret)]
 
 class KeyCache:
     """API key -> seller for a few seconds, so that a busy client does not cost a query per
-    request. Only good keys are kept; a seller's name, role and trust may lag by `seconds`."""
+    request. Only good keys are kept; a seller's name, role and trust may lag by `seconds`, and
+    so may a key revoked by another process. A revocation through this one `forget`s the seller."""
 
     MAX_KEYS = 10_000
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._found: dict[str, tuple[float, Seller]] = {}
+        # Revocations run on the thread pool, lookups on the event loop: the lock keeps `forget`
+        # from reading the table while `put` changes it. `generation` counts revocations, so that
+        # a lookup that read the database before one does not put back what it forgot.
+        self._lock = threading.Lock()
+        self.generation = 0
 
     def get(self, key: str) -> Seller | None:
         hit = self._found.get(key)
@@ -60,12 +67,30 @@ class KeyCache:
             return None
         return hit[1]
 
-    def put(self, key: str, seller: Seller) -> None:
+    def put(self, key: str, seller: Seller, *, generation: int) -> None:
+        """Remember a seller found when the cache was at `generation`."""
         if self.seconds <= 0:
             return
-        if len(self._found) >= self.MAX_KEYS:
-            self._found.clear()  # many keys at once: start over rather than grow
-        self._found[key] = (time.monotonic() + self.seconds, seller)
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._found) >= self.MAX_KEYS:
+                self._found.clear()  # many keys at once: start over rather than grow
+            self._found[key] = (time.monotonic() + self.seconds, seller)
+
+    def forget(self, seller_id: int) -> None:
+        """Drop every key of the seller: the next request with one asks the database again."""
+        with self._lock:
+            self.generation += 1
+            self._found = {k: hit for k, hit in self._found.items() if hit[1].id != seller_id}
+
+
+async def get_key_cache(request: Request) -> KeyCache:
+    cache: KeyCache = request.app.state.key_cache
+    return cache
+
+
+KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]
 
 
 async def get_current_seller(
@@ -76,11 +101,12 @@ async def get_current_seller(
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationError("missing API key: send 'Authorization: Bearer <key>'")
-    cache: KeyCache = request.app.state.key_cache
+    cache = await get_key_cache(request)
     seller = cache.get(key)
     if seller is None:
+        generation = cache.generation
         seller = await run_in_threadpool(sellers.authenticate, uow_for(request), key)
-        cache.put(key, seller)
+        cache.put(key, seller, generation=generation)
     return seller
 
 

@@ -248,6 +248,29 @@ def test_a_seller_name_is_looked_up_and_created_cleaned(uow):
         sellers.create_seller(uow, "New", role=Role.SELLER, now=NOW)
 
 
+def test_names_differing_in_case_only_are_one_seller_spelt_as_first_named(uow):
+    importer = admin(uow)
+    existing = sellers.create_seller(uow, "Café Müller", role=Role.SELLER, now=NOW).seller.id
+    run(
+        uow,
+        importer,
+        tag(A, "unpaid_order", seller="CAFÉ MÜLLER"),
+        tag(A, "extortion", seller="Ünïcødé 店"),
+        tag(A, "other", seller="ÜNÏCØDÉ 店"),  # the same chunk
+        tag(B, "other", seller="ünïcødé 店"),  # the next one
+        tag(C, "other", seller="operator"),  # the importer itself
+    )
+    with uow:
+        named = {s.name: s.id for s in uow.sellers.list_all()}
+    assert set(named) == {"Operator", "Café Müller", "Ünïcødé 店"}
+    assert named["Café Müller"] == existing
+    assert [len(tags_of(uow, named[n])) for n in ("Café Müller", "Ünïcødé 店", "Operator")] == [
+        1,
+        3,
+        1,
+    ]
+
+
 def test_a_tag_expired_when_imported_stands_in_the_way_of_no_later_line(uow):
     importer = admin(uow)
     result = run(

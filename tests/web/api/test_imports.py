@@ -118,7 +118,7 @@ def test_admin_names_the_seller_per_line_and_sellers_are_created(
         ]
     )
     assert post(client, body, admin).json()["tags"] == 3
-    names = {s["name"] for s in client.get("/v1/sellers", headers=admin).json()}
+    names = {s["name"] for s in client.get("/v1/sellers", headers=admin).json()["sellers"]}
     assert {"Shop 0", "Shop 1", "Shop 2"} <= names
     profile = client.post(
         "/v1/buyers/lookup", json={"buyer": {"email": "z@example.com"}}, headers=admin

@@ -14,7 +14,7 @@ from datetime import datetime
 from buyerguard.domain.alerts import BUYER_FLAGGED
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.imports import ImportRecord
-from buyerguard.domain.sellers import Role, Seller, validate_seller_name
+from buyerguard.domain.sellers import Role, Seller, seller_name_key, validate_seller_name
 from buyerguard.domain.tags import DatedTagKey, TagRecord, TagSource, TagStatus, expiry_for
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
@@ -97,16 +97,20 @@ class ImportStore:
 
     def _find_or_add_sellers(self, names: list[str]) -> None:
         """A name is looked up cleaned, as `seller create` stores it, and added so when missing:
-        " Shop" and "Shop" are one seller."""
+        " Shop", "Shop" and "shop" are one seller, named as the first line naming it spells it."""
         cleaned = [validate_seller_name(name) for name in names]
         stored = self.uow.sellers.ids_by_name(cleaned)
-        missing = [clean for clean in dict.fromkeys(cleaned) if clean not in stored]
+        missing: dict[str, str] = {}
+        for clean in cleaned:
+            if clean not in stored:
+                missing.setdefault(seller_name_key(clean), clean)
         ids = self.uow.sellers.add_many(
-            missing, role=Role.SELLER, trust=NEW_SELLER_TRUST, now=self.now
+            list(missing.values()), role=Role.SELLER, trust=NEW_SELLER_TRUST, now=self.now
         )
-        stored.update(zip(missing, ids, strict=True))
+        added = dict(zip(missing, ids, strict=True))
         for name, clean in zip(names, cleaned, strict=True):
-            self._sellers[name] = stored[clean]
+            found = stored.get(clean)
+            self._sellers[name] = added[seller_name_key(clean)] if found is None else found
 
     def _buyer_ids(self, records: Sequence[ImportRecord]) -> list[int]:
         """As resolve_buyers; identifiers this import linked are known without a read (no other
