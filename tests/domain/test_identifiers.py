@@ -132,6 +132,11 @@ def test_a_malformed_international_domain_is_refused(raw: str):
         parse_identifiers({"email": raw})
 
 
+def test_a_too_long_identifier_is_refused_in_characters():
+    with pytest.raises(InvalidIdentifierError, match=r"at most 500 characters$"):
+        parse_identifiers({"email": "a" * 501})
+
+
 @pytest.mark.parametrize(
     ("kind", "raw"),
     [

@@ -193,7 +193,9 @@ def parse_identifiers(raw: Mapping[str, object]) -> tuple[Identifier, ...]:
         if value is None or value == "":
             continue
         if not isinstance(value, str) or len(value) > _MAX_LENGTH:
-            raise InvalidIdentifierError(kind.value, f"must be a string of at most {_MAX_LENGTH}")
+            raise InvalidIdentifierError(
+                kind.value, f"must be a string of at most {_MAX_LENGTH} characters"
+            )
         found.append(Identifier(kind, _NORMALISERS[kind](value)))
     if not found:
         raise NoIdentifierError(
