@@ -91,6 +91,18 @@ def test_seller_tag_lookup_untag(run: Cli) -> None:
     )
 
 
+def test_lookup_text_counts_one_seller_in_the_singular(run: Cli) -> None:
+    run("seller", "create", "Shop A")
+    run("seller", "create", "Shop B")
+    run("tag", "--seller", "Shop A", "--reason", "non_payment", "--email", "one@example.com")
+    text = run("lookup", "--seller", "Shop B", "--email", "one@example.com")
+    assert text.startswith("Flagged by 1 seller    risk: ")
+    assert "Refused to pay after delivery (chargeback, PayPal dispute)" in text
+    assert "  1 seller\n" in text
+    assert "1 seller reported: refused to pay after delivery (chargeback, PayPal dispute)" in text
+    assert "Completed orders without problems: 0 sellers" in text
+
+
 def test_a_seller_is_found_by_its_name_as_typed_at_creation(run: Cli) -> None:
     run("seller", "create", "  Trim Shop  ")
     for number, typed in enumerate(["  Trim Shop  ", "Trim Shop"]):
