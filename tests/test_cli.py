@@ -55,6 +55,18 @@ def test_demo_tells_the_case_study(run: Cli) -> None:
     assert again["api_key"] != demo["api_key"]
 
 
+@pytest.mark.parametrize("steps", [["init", "demo"], ["demo"]], ids=["make run", "demo alone"])
+def test_init_and_demo_create_the_registry_in_a_fresh_data_directory(
+    tmp_path: Path, steps: list[str]
+) -> None:
+    fresh = Cli(CliRunner(), {"BUYERGUARD_DATA_DIR": str(tmp_path / "fresh")})
+    for step in steps:
+        fresh(step)
+    assert (tmp_path / "fresh" / "buyerguard.db").is_file()
+    text = fresh("lookup", "--seller", "Demo Shop", "--email", "case.study@example.com")
+    assert text.startswith("Flagged by 23 sellers")
+
+
 def test_demo_refuses_a_database_using_its_sellers_names(run: Cli) -> None:
     run("seller", "create", "Community Seller 01")
     result = run.runner.invoke(cli, ["demo"], env=run.env)

@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         Path("data"),
-        description="Directory for the embedded SQLite database and the generated secret key.",
+        description="Directory for the embedded SQLite database and the generated secret key. "
+        "`buyerguard init` (or `demo`) creates the database; other commands refuse to run "
+        "without it.",
     )
     database_url: str | None = Field(
         None,

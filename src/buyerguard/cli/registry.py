@@ -184,8 +184,9 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
 @click.pass_obj
 @reports_errors
 def demo_command(settings: Settings, as_json: bool) -> None:
-    """Load the demo data (once) and print a key of the demo seller."""
-    with opened(settings) as db:
+    """Load the demo data (once; the database is created if need be) and print a key of the demo
+    seller."""
+    with opened(settings, create=True) as db:
         result = demo.load_demo(
             SqlUnitOfWork(db.sessions), secret=settings.identifier_secret(), now=now()
         )
