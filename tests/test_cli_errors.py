@@ -119,6 +119,32 @@ def test_a_missing_sqlite_file_named_by_url_is_not_created(fails: Failing, tmp_p
     assert not path.exists()
 
 
+DIFFERS = "the secret key differs from the one the registry was built with"
+
+
+def test_another_secret_key_is_refused_rather_than_finding_nobody(fails: Failing) -> None:
+    assert fails.runner.invoke(cli, ["demo"], env=fails.env).exit_code == 0
+    case_study = ["--seller", "Demo Shop", "--email", "case.study@example.com"]
+    line = fails("lookup", *case_study, BUYERGUARD_SECRET_KEY="another-secret")
+    assert line.startswith(f"error: BUYERGUARD_SECRET_KEY: {DIFFERS}")
+    assert "another-secret" not in line
+    found = fails.runner.invoke(cli, ["lookup", *case_study], env=fails.env)
+    assert found.stdout.startswith("Flagged by 23 sellers")
+
+
+def test_a_replaced_key_file_is_named(
+    fails: Failing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # a server would not end
+    from_file = {**fails.env, "BUYERGUARD_SECRET_KEY": None}
+    assert fails.runner.invoke(cli, ["init"], env=from_file).exit_code == 0
+    key = tmp_path / "data" / "secret.key"
+    key.write_text("0" * 64)
+    for command in (["seller", "create", "Shop"], ["serve", "--no-jobs"]):
+        line = fails(*command, BUYERGUARD_SECRET_KEY=None)
+        assert line.startswith(f"error: {key}: {DIFFERS}")
+
+
 @pytest.mark.parametrize("secret", ["cli-test-secret", None], ids=["key given", "key file"])
 def test_a_data_directory_that_is_a_file_is_named(
     fails: Failing, tmp_path: Path, secret: str | None

@@ -22,6 +22,7 @@ from buyerguard.storage.database import (
     sqlite_file,
 )
 from buyerguard.storage.schema import upgrade
+from buyerguard.storage.secret_check import WrongSecretError, check_secret
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +89,10 @@ def opened(settings: Settings, *, create: bool = False) -> Iterator[Database]:
             upgrade(database)
         except UnusableDatabaseError as error:
             raise _unusable(settings, error) from None
+        try:
+            check_secret(database, settings.identifier_secret())
+        except WrongSecretError as error:
+            raise SettingsError(f"{settings.secret_source()}: {error}") from None
         yield database
     finally:
         database.dispose()

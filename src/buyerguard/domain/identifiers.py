@@ -213,3 +213,14 @@ def hash_identifier(identifier: Identifier, secret: bytes) -> HashedIdentifier:
 
 def hash_identifiers(raw: Mapping[str, object], secret: bytes) -> tuple[HashedIdentifier, ...]:
     return tuple(hash_identifier(identifier, secret) for identifier in parse_identifiers(raw))
+
+
+# Every identifier is hashed as "kind:value" (a kind, then a colon); the label has no colon, so its
+# HMAC is no identifier's, and being an HMAC it says nothing of the secret.
+_SECRET_CHECK_LABEL = b"buyerguard secret check"
+
+
+def secret_check(secret: bytes) -> str:
+    """A value that tells whether `secret` is the key a registry's identifiers were hashed with:
+    the same key gives the same value, any other a different one."""
+    return hmac.digest(secret, _SECRET_CHECK_LABEL, "sha256").hex()
