@@ -55,6 +55,18 @@ def test_demo_tells_the_case_study(run: Cli) -> None:
     assert again["api_key"] != demo["api_key"]
 
 
+@pytest.mark.parametrize("steps", [["init", "demo"], ["demo"]], ids=["make run", "demo alone"])
+def test_init_and_demo_create_the_registry_in_a_fresh_data_directory(
+    tmp_path: Path, steps: list[str]
+) -> None:
+    fresh = Cli(CliRunner(), {"BUYERGUARD_DATA_DIR": str(tmp_path / "fresh")})
+    for step in steps:
+        fresh(step)
+    assert (tmp_path / "fresh" / "buyerguard.db").is_file()
+    text = fresh("lookup", "--seller", "Demo Shop", "--email", "case.study@example.com")
+    assert text.startswith("Flagged by 23 sellers")
+
+
 def test_demo_refuses_a_database_using_its_sellers_names(run: Cli) -> None:
     run("seller", "create", "Community Seller 01")
     result = run.runner.invoke(cli, ["demo"], env=run.env)
@@ -89,6 +101,18 @@ def test_seller_tag_lookup_untag(run: Cli) -> None:
         ]
         == []
     )
+
+
+def test_lookup_text_counts_one_seller_in_the_singular(run: Cli) -> None:
+    run("seller", "create", "Shop A")
+    run("seller", "create", "Shop B")
+    run("tag", "--seller", "Shop A", "--reason", "non_payment", "--email", "one@example.com")
+    text = run("lookup", "--seller", "Shop B", "--email", "one@example.com")
+    assert text.startswith("Flagged by 1 seller    risk: ")
+    assert "Refused to pay after delivery (chargeback, PayPal dispute)" in text
+    assert "  1 seller\n" in text
+    assert "1 seller reported: refused to pay after delivery (chargeback, PayPal dispute)" in text
+    assert "Completed orders without problems: 0 sellers" in text
 
 
 def test_a_seller_is_found_by_its_name_as_typed_at_creation(run: Cli) -> None:

@@ -68,7 +68,6 @@ def test_a_bad_setting_is_named(fails: Failing, name: str, value: str, message: 
         ("mysql://user:hunter2@localhost/db", "mysql://user:***@localhost/db: its driver is not"),
         ("nosuch://user@localhost/db", "no such kind of database"),
         ("postgresql+psycopg://user:hunter2@127.0.0.1:1/db", "user:***@127.0.0.1:1/db: connection"),
-        ("sqlite:///{tmp}/missing/buyerguard.db", "missing/buyerguard.db: unable to open database"),
     ],
 )
 def test_a_database_that_cannot_be_opened_is_named(
@@ -80,6 +79,70 @@ def test_a_database_that_cannot_be_opened_is_named(
         assert line.startswith("error: BUYERGUARD_DATABASE_URL: ")
         assert message in line
         assert "hunter2" not in line
+
+
+def test_init_names_an_sqlite_file_it_cannot_open(fails: Failing, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/missing/buyerguard.db"
+    line = fails("init", BUYERGUARD_DATABASE_URL=url)
+    assert line == f"error: BUYERGUARD_DATABASE_URL: {url}: unable to open database file"
+
+
+RUN_INIT = "create it with `buyerguard init`"
+NOT_CREATING = [
+    ["lookup", "--seller", "Shop", "--email", "a@example.com"],
+    ["tag", "--seller", "Shop", "--reason", "other", "--email", "a@example.com"],
+    ["seller", "create", "Shop"],
+    ["screen", "--seller", "Shop", "--ref", "SO-1", "--amount", "40", "--email", "a@example.com"],
+    ["policy", "show", "--seller", "Shop"],
+    ["jobs", "run-once", "expire-old-tags"],
+    ["serve", "--no-jobs"],
+]
+
+
+@pytest.mark.parametrize("command", NOT_CREATING, ids=lambda command: " ".join(command[:2]))
+def test_a_mistyped_data_directory_is_not_made_into_a_new_registry(
+    fails: Failing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # a server would not end
+    typo = tmp_path / "typo"
+    line = fails(*command, BUYERGUARD_DATA_DIR=str(typo), BUYERGUARD_DATABASE_URL=None)
+    assert (
+        line == f"error: BUYERGUARD_DATA_DIR: no database at {typo / 'buyerguard.db'}; {RUN_INIT}"
+    )
+    assert not typo.exists()
+
+
+def test_a_missing_sqlite_file_named_by_url_is_not_created(fails: Failing, tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+    line = fails(*NOT_CREATING[0], BUYERGUARD_DATABASE_URL=f"sqlite:///{path}")
+    assert line == f"error: BUYERGUARD_DATABASE_URL: no database at {path}; {RUN_INIT}"
+    assert not path.exists()
+
+
+DIFFERS = "the secret key differs from the one the registry was built with"
+
+
+def test_another_secret_key_is_refused_rather_than_finding_nobody(fails: Failing) -> None:
+    assert fails.runner.invoke(cli, ["demo"], env=fails.env).exit_code == 0
+    case_study = ["--seller", "Demo Shop", "--email", "case.study@example.com"]
+    line = fails("lookup", *case_study, BUYERGUARD_SECRET_KEY="another-secret")
+    assert line.startswith(f"error: BUYERGUARD_SECRET_KEY: {DIFFERS}")
+    assert "another-secret" not in line
+    found = fails.runner.invoke(cli, ["lookup", *case_study], env=fails.env)
+    assert found.stdout.startswith("Flagged by 23 sellers")
+
+
+def test_a_replaced_key_file_is_named(
+    fails: Failing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # a server would not end
+    from_file = {**fails.env, "BUYERGUARD_SECRET_KEY": None}
+    assert fails.runner.invoke(cli, ["init"], env=from_file).exit_code == 0
+    key = tmp_path / "data" / "secret.key"
+    key.write_text("0" * 64)
+    for command in (["seller", "create", "Shop"], ["serve", "--no-jobs"]):
+        line = fails(*command, BUYERGUARD_SECRET_KEY=None)
+        assert line.startswith(f"error: {key}: {DIFFERS}")
 
 
 @pytest.mark.parametrize("secret", ["cli-test-secret", None], ids=["key given", "key file"])

@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         Path("data"),
-        description="Directory for the embedded SQLite database and the generated secret key.",
+        description="Directory for the embedded SQLite database and the generated secret key. "
+        "`buyerguard init` (or `demo`) creates the database; other commands refuse to run "
+        "without it.",
     )
     database_url: str | None = Field(
         None,
@@ -35,7 +37,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None,
         description="Key of the identifier hashes (HMAC-SHA256). Default: generated on first run "
-        "and kept in `secret.key` in the data directory, never in the database.",
+        "and kept in `secret.key` in the data directory, never in the database, which keeps only "
+        "a check value: given another key, commands and the server refuse to run.",
     )
     host: str = Field("127.0.0.1", description="Address `buyerguard serve` listens on.")
     port: int = Field(
@@ -97,6 +100,10 @@ class Settings(BaseSettings):
         except OSError as error:
             raise SettingsError(f"{where}: {error.strerror or error}") from None
         return self.data_dir
+
+    def secret_source(self) -> str:
+        """Where the identifier secret comes from, to name it in a message."""
+        return "BUYERGUARD_SECRET_KEY" if self.secret_key else str(self.data_dir / SECRET_FILE)
 
     def identifier_secret(self) -> bytes:
         """The HMAC key of identifiers: given, or generated once and kept in the data directory."""

@@ -105,6 +105,39 @@ def test_an_email_is_one_however_its_unicode_is_composed():
 
 
 @pytest.mark.parametrize(
+    "typed",
+    [
+        "user@xn--mnchen-3ya.de",
+        "user@XN--MNCHEN-3YA.DE",
+        "user@MÜNCHEN.de",
+        "user@mu\u0308nchen.de",
+        "user@\uff4d\u00fc\uff4e\uff43\uff48\uff45\uff4e.de",
+    ],
+)
+def test_an_international_domain_is_one_however_it_is_written(typed: str):
+    assert normalise_email(typed) == "user@münchen.de"
+
+
+def test_only_the_labels_of_an_international_domain_change():
+    assert normalise_email("Ü.Ser@shop_eu.xn--mnchen-3ya.de") == "ü.ser@shop_eu.münchen.de"
+    assert normalise_email("a@mail.münchen\u3002de") == "a@mail.münchen.de"
+    assert normalise_email("a@foo_bar.example.com") == "a@foo_bar.example.com"
+
+
+@pytest.mark.parametrize(
+    "raw", ["a@xn--zz.de", "a@\u2603.com", "a@-münchen.de", "a@xn--mnchen-3ya-.de"]
+)
+def test_a_malformed_international_domain_is_refused(raw: str):
+    with pytest.raises(InvalidIdentifierError, match=r"^email: not a valid international domain"):
+        parse_identifiers({"email": raw})
+
+
+def test_a_too_long_identifier_is_refused_in_characters():
+    with pytest.raises(InvalidIdentifierError, match=r"at most 500 characters$"):
+        parse_identifiers({"email": "a" * 501})
+
+
+@pytest.mark.parametrize(
     ("kind", "raw"),
     [
         ("email", "a\x00b@example.com"),

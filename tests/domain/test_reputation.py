@@ -221,6 +221,14 @@ def test_an_explanation_says_how_old_and_how_weak_the_reports_are() -> None:
     )
 
 
+def test_an_explanation_keeps_the_capitals_of_names_in_its_reason() -> None:
+    [contribution] = score(buyer(tags("non_payment", [0.5])), now=NOW).contributions
+    assert contribution.explanation == (
+        "1 seller (1 with orders) reported: refused to pay after delivery (chargeback, PayPal "
+        "dispute); recent"
+    )
+
+
 def test_an_unknown_reason_code_is_refused() -> None:
     with pytest.raises(UnknownReasonError):
         score(buyer(ReasonEvidence("rude", 1, 0, 1.0, NOW)), now=NOW)

@@ -51,6 +51,7 @@ def test_unknown_reason_names_the_valid_codes(
     ("buyer", "field"),
     [
         ({"email": "not-an-email"}, "email"),
+        ({"email": "user@xn--zz.de"}, "email"),
         ({"phone": "12"}, "phone"),
         ({"platform_buyer_id": "no namespace"}, "platform_buyer_id"),
     ],

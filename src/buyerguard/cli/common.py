@@ -15,8 +15,14 @@ import click
 from buyerguard.config import Settings, SettingsError
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.sellers import Seller
-from buyerguard.storage.database import Database, UnusableDatabaseError, open_database
+from buyerguard.storage.database import (
+    Database,
+    UnusableDatabaseError,
+    open_database,
+    sqlite_file,
+)
 from buyerguard.storage.schema import upgrade
+from buyerguard.storage.secret_check import WrongSecretError, check_secret
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.dependencies import MAX_ID
 
@@ -81,8 +87,14 @@ def buyer_from(options: dict[str, Any]) -> dict[str, object]:
 
 
 @contextmanager
-def opened(settings: Settings) -> Iterator[Database]:
-    settings.prepared_data_dir()
+def opened(settings: Settings, *, create: bool = False) -> Iterator[Database]:
+    """The database at the current schema. Only a command that may `create` it makes a new SQLite
+    file: any other, pointed at a mistyped data directory, would work on an empty registry of
+    its own and find nobody."""
+    if create:
+        settings.prepared_data_dir()
+    else:
+        _refuse_missing(settings)
     try:
         database = open_database(settings.resolved_database_url())
     except UnusableDatabaseError as error:
@@ -92,9 +104,20 @@ def opened(settings: Settings) -> Iterator[Database]:
             upgrade(database)
         except UnusableDatabaseError as error:
             raise _unusable(settings, error) from None
+        try:
+            check_secret(database, settings.identifier_secret())
+        except WrongSecretError as error:
+            raise SettingsError(f"{settings.secret_source()}: {error}") from None
         yield database
     finally:
         database.dispose()
+
+
+def _refuse_missing(settings: Settings) -> None:
+    path = sqlite_file(settings.resolved_database_url())
+    if path is not None and not path.exists():
+        missing = UnusableDatabaseError(f"no database at {path}; create it with `buyerguard init`")
+        raise _unusable(settings, missing)
 
 
 def _unusable(settings: Settings, error: UnusableDatabaseError) -> SettingsError:

@@ -17,7 +17,7 @@ from buyerguard.storage.unit_of_work import SqlUnitOfWork
 def init(settings: Settings) -> None:
     """Create or upgrade the database and the secret key."""
     settings.identifier_secret()
-    with opened(settings):
+    with opened(settings, create=True):
         click.echo(f"database ready: {settings.resolved_database_url()}")
 
 

@@ -100,20 +100,21 @@ def profile_json(profile: Profile) -> dict[str, Any]:
     return asdict(profile)
 
 
-def _sellers(count: int) -> str:
-    return f"{count:>3} seller" + ("" if count == 1 else "s")
+def _sellers(count: int, *, width: int = 0) -> str:
+    return f"{count:>{width}} seller" + ("" if count == 1 else "s")
 
 
 def profile_text(profile: Profile) -> str:
     risk = profile.risk
     score = shown(risk.score, 2)
-    lines = [f"Flagged by {profile.distinct_reporters} sellers    risk: {risk.level} ({score:.2f})"]
+    flagged = _sellers(profile.distinct_reporters)
+    lines = [f"Flagged by {flagged}    risk: {risk.level} ({score:.2f})"]
     for tag in profile.my_tags:
         lines.append(f"  My own tag:     {tag.reason}  {tag.note}".rstrip())
     for line in profile.reasons:
         if line.sellers:
-            lines.append(f"  Other sellers:  {line.label:<60} {_sellers(line.sellers)}")
-    lines.append(f"  Completed orders without problems: {profile.clean_sellers} sellers")
+            lines.append(f"  Other sellers:  {line.label:<60} {_sellers(line.sellers, width=3)}")
+    lines.append(f"  Completed orders without problems: {_sellers(profile.clean_sellers)}")
     for c in risk.contributions:
         lines.append(f"  - {c.explanation}")
     return "\n".join(lines)
@@ -161,8 +162,9 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
 @click.pass_obj
 @reports_errors
 def demo_command(settings: Settings, as_json: bool) -> None:
-    """Load the demo data (once) and print a key of the demo seller."""
-    with opened(settings) as db:
+    """Load the demo data (once; the database is created if need be) and print a key of the demo
+    seller."""
+    with opened(settings, create=True) as db:
         result = demo.load_demo(
             SqlUnitOfWork(db.sessions), secret=settings.identifier_secret(), now=now()
         )

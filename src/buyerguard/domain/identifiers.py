@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import idna
 import phonenumbers
 
 from buyerguard.domain.errors import InvalidIdentifierError, NoIdentifierError
@@ -38,7 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab, 
 def normalise_email(raw: str) -> str:
     """Unicode-normalised (NFKC: a composed and a decomposed "é", or full-width letters, are one
     address), invisible format characters removed, lower-cased and trimmed; dots and +tags are
-    kept, as their meaning differs by provider."""
+    kept, as their meaning differs by provider. An international domain name is given the one
+    form of its Unicode labels, however it was written ("xn--mnchen-3ya.de" is "münchen.de")."""
     _refuse_control_characters("email", raw)
     if not raw.isascii():
         text = unicodedata.normalize("NFKC", raw)
@@ -46,7 +48,27 @@ def normalise_email(raw: str) -> str:
     email = raw.strip().lower()
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise InvalidIdentifierError("email", f"not an email address: {raw!r}")
-    return email
+    local, _, domain = email.partition("@")
+    return f"{local}@{_international_domain(domain)}"
+
+
+def _international_domain(domain: str) -> str:
+    """UTS #46 (non-transitional, as IDNA2008) maps the domain; its labels that are not plain
+    ASCII, or are A-labels ("xn--"), become U-labels. Unicode rather than ASCII is the one form
+    because registries were tagged with domains as typed, and those are rarely A-labels. Plain
+    ASCII labels are kept as they are: mail accepts some ("foo_bar") that IDNA refuses."""
+    if domain.isascii() and not any(label.startswith("xn--") for label in domain.split(".")):
+        return domain
+    try:
+        mapped = idna.uts46_remap(domain, std3_rules=False, transitional=False)
+        return ".".join(
+            label if label.isascii() and not label.startswith("xn--") else idna.decode(label)
+            for label in mapped.split(".")
+        )
+    except idna.IDNAError as error:
+        raise InvalidIdentifierError(
+            "email", f"not a valid international domain name: {error}"
+        ) from None
 
 
 def normalise_phone(raw: str, *, default_region: str | None = None) -> str:
@@ -171,7 +193,9 @@ def parse_identifiers(raw: Mapping[str, object]) -> tuple[Identifier, ...]:
         if value is None or value == "":
             continue
         if not isinstance(value, str) or len(value) > _MAX_LENGTH:
-            raise InvalidIdentifierError(kind.value, f"must be a string of at most {_MAX_LENGTH}")
+            raise InvalidIdentifierError(
+                kind.value, f"must be a string of at most {_MAX_LENGTH} characters"
+            )
         found.append(Identifier(kind, _NORMALISERS[kind](value)))
     if not found:
         raise NoIdentifierError(
@@ -189,3 +213,14 @@ def hash_identifier(identifier: Identifier, secret: bytes) -> HashedIdentifier:
 
 def hash_identifiers(raw: Mapping[str, object], secret: bytes) -> tuple[HashedIdentifier, ...]:
     return tuple(hash_identifier(identifier, secret) for identifier in parse_identifiers(raw))
+
+
+# Every identifier is hashed as "kind:value" (a kind, then a colon); the label has no colon, so its
+# HMAC is no identifier's, and being an HMAC it says nothing of the secret.
+_SECRET_CHECK_LABEL = b"buyerguard secret check"
+
+
+def secret_check(secret: bytes) -> str:
+    """A value that tells whether `secret` is the key a registry's identifiers were hashed with:
+    the same key gives the same value, any other a different one."""
+    return hmac.digest(secret, _SECRET_CHECK_LABEL, "sha256").hex()

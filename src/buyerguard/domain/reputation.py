@@ -195,10 +195,16 @@ def _explain(item: _Mass, now: datetime) -> str:
     sellers = item.evidence.sellers
     who = f"{sellers} seller{'' if sellers == 1 else 's'}"
     backed = f" ({item.evidence.order_backed} with orders)" if item.evidence.order_backed else ""
-    sentence = f"{who}{backed} reported: {item.reason.label.lower()}; {_age(item, now)}"
+    sentence = f"{who}{backed} reported: {_in_sentence(item.reason.label)}; {_age(item, now)}"
     if item.mass < _WEAK_PER_SELLER * sellers:
         sentence += "; counts little (new or often contradicted reporters, or old reports)"
     return sentence
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: only its first letter lower-cased, as names within it ("PayPal")
+    keep their capitals; a label opening with an acronym keeps it."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _age(item: _Mass, now: datetime) -> str:

@@ -112,8 +112,10 @@ def one_per_seller_and_reason(tags: Iterable[Tag]) -> list[Tag]:
 def validate_order_ref(order_ref: str | None) -> None:
     if order_ref is None:
         return
-    if not 0 < len(order_ref.strip()) <= MAX_ORDER_REF_LENGTH:
-        raise InvalidInputError(f"order_ref: 1 to {MAX_ORDER_REF_LENGTH} characters")
+    if not order_ref.strip():
+        raise InvalidInputError("order_ref: must not be blank")
+    if len(order_ref.strip()) > MAX_ORDER_REF_LENGTH:
+        raise InvalidInputError(f"order_ref: at most {MAX_ORDER_REF_LENGTH} characters")
     check_text("order_ref", order_ref)
 
 

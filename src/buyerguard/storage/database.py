@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -92,6 +93,21 @@ def open_database(url: str, *, echo: bool = False) -> Database:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _restore_cache)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite database URL; None for any other database, an in-memory one, or a
+    URL that is not one (opening it says why)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri"):  # a "file:" URI, which SQLite reads itself
+        return None
+    return Path(database)
 
 
 def _shown(url: str) -> str:

@@ -87,6 +87,16 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class SecretCheckRow(Base):
+    """One row: the check value of the identifier secret (domain.identifiers.secret_check), so a
+    process given another secret is refused rather than finding nobody."""
+
+    __tablename__ = "secret_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[str] = mapped_column(String(64))
+
+
 class BuyerRow(Base):
     __tablename__ = "buyers"
 

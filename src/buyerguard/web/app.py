@@ -14,12 +14,13 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from buyerguard import __version__
-from buyerguard.config import Settings, load_settings
+from buyerguard.config import Settings, SettingsError, load_settings
 from buyerguard.services import screening
 from buyerguard.services.events import accept_together
 from buyerguard.services.policies import BacktestBudget
 from buyerguard.services.unit_of_work import UnitOfWork
 from buyerguard.storage.database import Database, open_database
+from buyerguard.storage.secret_check import WrongSecretError, check_secret
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from buyerguard.web.api import (
     buyers,
@@ -54,6 +55,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     """Build the app; the database is opened here (or handed in by tests) and closed on shutdown."""
     db = database or open_database(settings.resolved_database_url())
     secret = settings.identifier_secret()
+    try:
+        check_secret(db, secret)
+    except WrongSecretError as error:
+        if database is None:
+            db.dispose()
+        raise SettingsError(f"{settings.secret_source()}: {error}") from None
     screenings_committer: ScreeningCommitter = _committer(
         db, partial(screening.screen_together, secret=secret), "buyerguard-screenings"
     )

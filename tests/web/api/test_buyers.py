@@ -198,3 +198,17 @@ def test_a_tag_on_a_recorded_order_is_order_backed(
     contributions = {c["reason"]: c for c in lookup(client, seller)["risk"]["contributions"]}
     assert contributions["frequent_returns"]["order_backed"] == 1
     assert contributions["extortion"]["order_backed"] == 0
+
+
+def test_an_international_domain_finds_the_buyer_in_either_form(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    response = client.post(
+        "/v1/tags",
+        json={"buyer": {"email": "user@münchen.de"}, "reason": "extortion"},
+        headers=auth,
+    )
+    assert response.status_code == 201, response.text
+    profile = lookup(client, new_seller(), {"email": "user@xn--mnchen-3ya.de"})
+    assert profile["distinct_reporters"] == 1

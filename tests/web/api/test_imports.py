@@ -135,3 +135,23 @@ def test_a_seller_key_cannot_name_another_seller(
     response = post(client, body, new_seller())
     assert response.status_code == 422
     assert "line 1: seller" in response.json()["error"]["message"]
+
+
+def test_an_imported_international_domain_is_one_buyer_in_either_form(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    auth = new_seller()
+    body = jsonl(
+        {"type": "tag", "buyer": {"email": "user@xn--mnchen-3ya.de"}, "reason": "extortion"},
+        {"type": "tag", "buyer": {"email": "USER@MÜNCHEN.DE"}, "reason": "extortion"},
+        {"type": "tag", "buyer": {"email": "user@xn--zz.de"}, "reason": "extortion"},
+    )
+    response = post(client, body, auth)
+    assert response.status_code == 422
+    assert "line 3: email: not a valid international domain name" in response.text
+    body = b"\n".join(body.split(b"\n")[:2])
+    assert post(client, body, auth).json() == {"tags": 1, "completed_orders": 0, "duplicates": 1}
+    profile = client.post(
+        "/v1/buyers/lookup", json={"buyer": {"email": "user@münchen.de"}}, headers=new_seller()
+    ).json()
+    assert profile["distinct_reporters"] == 1

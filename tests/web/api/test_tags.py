@@ -47,6 +47,19 @@ def test_tag_is_created_listed_and_retracted(
     assert profile["distinct_reporters"] == 0
 
 
+@pytest.mark.parametrize(
+    ("order_ref", "message"),
+    [("   ", "order_ref: must not be blank"), ("x" * 201, "order_ref: at most 200 characters")],
+)
+def test_an_unusable_order_ref_is_named(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], order_ref: str, message: str
+) -> None:
+    body = {"buyer": BUYER, "reason": "other", "order_ref": order_ref}
+    response = client.post("/v1/tags", json=body, headers=new_seller())
+    assert response.status_code == 422
+    assert response.json()["error"] == {"code": "invalid_input", "message": message}
+
+
 def test_a_seller_has_one_active_tag_per_buyer_and_reason(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
