@@ -226,3 +226,16 @@ def test_json_is_json_in_any_case_and_with_parameters(
     headers = {**new_seller(), "content-type": content_type}
     body = b'{"buyer": {"email": "a@b.co"}, "reason": "other"}'
     assert client.post("/v1/tags", content=body, headers=headers).status_code == 201
+
+
+def test_creating_a_seller_refuses_a_key_given_twice_and_creates_nobody(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    headers = {**new_seller(admin=True), "content-type": "application/json"}
+    body = '{"name": "Twice", "admin": false, "admin": true}'
+    error = assert_error(
+        client.post("/v1/sellers", content=body, headers=headers), 422, "invalid_request"
+    )
+    assert error["message"] == 'body: duplicate key "admin"'
+    names = [s["name"] for s in client.get("/v1/sellers", headers=headers).json()["sellers"]]
+    assert "Twice" not in names

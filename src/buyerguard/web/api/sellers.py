@@ -24,8 +24,11 @@ from buyerguard.web.dependencies import (
     utc_now,
 )
 from buyerguard.web.errors import ERROR_RESPONSES
+from buyerguard.web.routes import JsonRoute
 
-router = APIRouter(prefix="/v1/sellers", tags=["sellers"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/sellers", tags=["sellers"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 class SellerIn(BaseModel):

@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-04 10:00:00
+Create Date: 2026-11-30 21:00:00
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-04 11:00:00
+Create Date: 2026-11-30 22:00:00
 """
 
 from __future__ import annotations
