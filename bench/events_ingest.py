@@ -169,7 +169,8 @@ def while_processing(
     server: Server, data_dir: Path, key: str, args: argparse.Namespace, work: Path
 ) -> dict[str, Any]:
     """Single events posted while `process-events` works through a backlog in the same SQLite
-    database: its batches hold the one write lock, so requests wait; none may fail."""
+    database: each of its batches holds the one write lock (about 50 ms), so requests wait; none
+    may fail."""
     fill_inbox(f"sqlite:///{data_dir / 'buyerguard.db'}", generate(args.backlog, 20), 20)
     started = time.perf_counter()
     job = subprocess.Popen(
@@ -257,7 +258,8 @@ def markdown(payload: dict[str, Any]) -> str:
             "`lost` is acknowledged events missing from the inbox afterwards (must be 0).",
             "",
             "One event per request while `process-events` works through a backlog in the same",
-            "SQLite database (its batches hold the one write lock: requests wait, none may fail):",
+            "SQLite database (each of its batches holds the one write lock: requests wait, none",
+            "may fail):",
             "",
             *during,
             "",

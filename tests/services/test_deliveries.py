@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Self
+
+from sqlalchemy.exc import OperationalError
 
 from buyerguard.domain.alerts import (
     MAX_ATTEMPTS,
@@ -14,7 +19,10 @@ from buyerguard.domain.alerts import (
     signature_matches,
 )
 from buyerguard.services import alerts
-from buyerguard.services.deliveries import SendResult, deliver_alerts
+from buyerguard.services.deliveries import LEASE, SendResult, deliver_alerts
+from buyerguard.storage.alerts import SqlDeliveryRepository
+from buyerguard.storage.database import Database
+from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 from .events_helpers import NOW, new_seller
 
@@ -158,3 +166,67 @@ def test_a_delivery_that_cannot_be_sent_fails_alone_and_is_given_up(uow):
         deliver_alerts(uow, now=at, send=sender)
     given_up = log(uow, other, broken.id)
     assert (given_up.status, given_up.attempts) == (DeliveryStatus.FAILED, MAX_ATTEMPTS)
+
+
+class DeliveriesFailingToRecord(SqlDeliveryRepository):
+    """Recording an attempt of one of `failing` raises once, as a lock timeout would."""
+
+    def __init__(self, session, failing: set[int]) -> None:
+        super().__init__(session)
+        self.failing = failing
+
+    def record_attempt(self, delivery_id: int, **kwargs) -> None:
+        if delivery_id in self.failing:
+            self.failing.discard(delivery_id)
+            raise OperationalError(
+                "UPDATE deliveries", {}, sqlite3.OperationalError("database is locked")
+            )
+        super().record_attempt(delivery_id, **kwargs)
+
+
+class RecordingFailsOnce(SqlUnitOfWork):
+    def __init__(self, database: Database, failing: set[int]) -> None:
+        super().__init__(database.sessions)
+        self.failing = failing
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.deliveries = DeliveriesFailingToRecord(self.session, self.failing)
+        return self
+
+
+def test_a_delivery_whose_attempt_cannot_be_recorded_is_sent_again_and_the_rest_go_on(
+    uow, database, caplog
+):
+    other = new_seller(uow, "Other")
+    with uow:
+        first = uow.subscriptions.add(
+            other, url=URL + "/other", kinds=[SCREENING_DECIDED], secret="s" * 16, now=NOW
+        )
+        alerts.record_alert(uow, seller_id=other, kind=SCREENING_DECIDED, payload={}, now=NOW)
+        uow.commit()
+    shop, subscription, _ = setup(uow)  # due after the first one, in the same batch
+    unrecorded = log(uow, other, first.id)
+    sender = FakeSender()
+
+    with caplog.at_level(logging.ERROR, logger="buyerguard.alerts"):
+        report = deliver_alerts(RecordingFailsOnce(database, {unrecorded.id}), now=NOW, send=sender)
+    assert (report.sent, report.delivered, report.unrecorded) == (2, 1, 1)
+    assert log(uow, shop, subscription).status is DeliveryStatus.DELIVERED
+    (error,) = caplog.records
+    assert error.getMessage().startswith(f"delivery {unrecorded.id}: ")
+    assert error.exc_info is not None
+    # Nothing of the attempt was kept: still due, sent again once its lease ends.
+    kept = log(uow, other, first.id)
+    assert (kept.status, kept.attempts, kept.delivered_at) == (DeliveryStatus.PENDING, 0, None)
+    assert deliver_alerts(uow, now=NOW + LEASE - timedelta(seconds=1), send=sender).sent == 0
+
+    again = deliver_alerts(uow, now=NOW + LEASE, send=sender)
+    assert (again.sent, again.delivered, again.unrecorded) == (1, 1, 0)
+    delivered = log(uow, other, first.id)
+    assert (delivered.status, delivered.attempts) == (DeliveryStatus.DELIVERED, 1)
+    assert [json.loads(body)["id"] for _, body, _ in sender.sent] == [
+        unrecorded.id,
+        log(uow, shop, subscription).id,
+        unrecorded.id,
+    ]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from buyerguard.domain.tags import TagStatus
+from buyerguard.storage import event_orders
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 from buyerguard.storage.database import open_database
@@ -31,6 +32,9 @@ QUERIES = {
     "own active reasons": sql.OWN_ACTIVE_REASONS.statement.params(buyer=1, seller=2),
     "one order": sql.ONE_ORDER.statement.params(seller=1, ref="x"),
     "buyer by digest": sql.find_few_buyers(2).statement.params(d0="a", d1="b"),
+    "orders of buyers": event_orders.ORDERS_OF_BUYERS.params(buyers=[1, 2]),
+    "active tags of buyers": event_orders.ACTIVE_TAGS_OF_BUYERS.params(buyers=[1, 2]),
+    "retractions of buyers": event_orders.RETRACTIONS_OF_BUYERS.params(buyers=[1, 2]),
 }
 
 

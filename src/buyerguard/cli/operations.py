@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 
 import click
 
 from buyerguard import jobs as background
 from buyerguard.cli.common import now, opened
 from buyerguard.config import Settings
+from buyerguard.storage.database import reopened
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -52,11 +54,16 @@ def serve(
 
     settings.identifier_secret()  # created here, once, before any worker process reads it
 
-    with opened(settings) as database:
+    with opened(settings) as database, ExitStack() as stack:
         if with_jobs:
+            # Connections of their own: between batches the jobs let others write first when
+            # they see others' writes, which a connection shared with requests would hide.
+            jobs_database = reopened(database)
+            if jobs_database is not database:
+                stack.callback(jobs_database.dispose)
             runner = threading.Thread(
                 target=background.run_forever,
-                args=(SqlUnitOfWork(database.sessions),),
+                args=(SqlUnitOfWork(jobs_database.sessions),),
                 kwargs={"settings": settings},
                 name="buyerguard-jobs",
                 daemon=True,  # ends with the server

@@ -2,7 +2,8 @@
 
 No transaction is held open across the network: due deliveries are first leased (committed), then
 sent, and each result is recorded in its own short transaction. A runner that dies mid-way leaves
-its lease to expire, and the delivery is sent again: receivers drop repeats by the body's `id`.
+its lease to expire, and the delivery is sent again: receivers drop repeats by the body's `id`. So
+does an attempt the database fails to record, while the run goes on with the others.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class DeliveryReport:
     delivered: int = 0
     retrying: int = 0
     given_up: int = 0
+    unrecorded: int = 0  # sent, but the database failed to record the attempt: sent again later
 
 
 def deliver_alerts(
@@ -86,23 +88,16 @@ def _deliver(
         "Buyerguard-Event": delivery.kind,
     }
     result = _send_one(send, item.url, body, headers)
+    report.sent += 1
     attempts = delivery.attempts + 1
     later = None if result.ok else retry_at(attempts, now=now)
     if result.ok:
         status = DeliveryStatus.DELIVERED
     else:
         status = DeliveryStatus.PENDING if later else DeliveryStatus.FAILED
-    with uow:
-        uow.deliveries.record_attempt(
-            delivery.id,
-            status=status,
-            http_status=result.status,
-            error=result.error,
-            next_attempt_at=later or now,
-            now=now,
-        )
-        uow.commit()
-    report.sent += 1
+    if not _record(uow, delivery.id, result, status=status, later=later, now=now):
+        report.unrecorded += 1
+        return
     report.delivered += result.ok
     report.retrying += status is DeliveryStatus.PENDING
     report.given_up += status is DeliveryStatus.FAILED
@@ -116,6 +111,39 @@ def _deliver(
         host,
         "delivered" if result.ok else f"{result.error}; {status.value}",
     )
+
+
+def _record(
+    uow: UnitOfWork,
+    delivery_id: int,
+    result: SendResult,
+    *,
+    status: DeliveryStatus,
+    later: datetime | None,
+    now: datetime,
+) -> bool:
+    """Record the attempt in its own transaction; False when the database failed to (an error, a
+    lock timeout). Raised, that would end the run and leave the rest of the leased batch unsent.
+    Unrecorded, the attempt changes nothing: the delivery stays leased, and is due again, with its
+    count of attempts, when the lease ends."""
+    try:
+        with uow:
+            uow.deliveries.record_attempt(
+                delivery_id,
+                status=status,
+                http_status=result.status,
+                error=result.error,
+                next_attempt_at=later or now,
+                now=now,
+            )
+            uow.commit()
+    except Exception:
+        log.exception(
+            "delivery %s: its attempt could not be recorded; it is sent again after its lease",
+            delivery_id,
+        )
+        return False
+    return True
 
 
 def _send_one(send: Sender, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:

@@ -2,13 +2,17 @@
 
 Each batch is one transaction: the events are marked processed together with the tags, orders and
 alerts they caused, so a crash mid-way loses nothing and repeats nothing. Each order is judged on
-its whole stored history, so events may arrive in any order and a replay changes nothing.
+its whole stored history, so events may arrive in any order and a replay changes nothing. Batches
+are short (tens of milliseconds), so that other writers never wait long for SQLite's lock.
 """
 
 from __future__ import annotations
 
+import gc
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +28,13 @@ from buyerguard.services.tags import PendingTag, store_tags
 from buyerguard.services.unit_of_work import OrderKey, UnitOfWork
 
 BATCH_SIZE = 2000
+# On SQLite a batch holds the one write lock from its first write to its commit, and every other
+# writer (`POST /v1/events`, a screening) waits for it: batches are sized to take about this long,
+# from FIRST_BATCH events on, and never fewer than MIN_BATCH (each batch has a fixed cost of
+# queries, so tiny ones would slow the job without shortening the wait much).
+BATCH_SECONDS = 0.05
+FIRST_BATCH = 100
+MIN_BATCH = 50
 # Orders whose history one run keeps in memory (a few kilobytes each), so that an order touched
 # by several batches is read from the database once.
 CACHED_ORDERS = 200_000
@@ -40,24 +51,60 @@ class ProcessReport:
     orders_completed: int = 0
     orders_reopened: int = 0
     alerts: int = 0
+    batches: int = 0
 
 
 def process_events(
-    uow: UnitOfWork, *, now: datetime, batch_size: int = BATCH_SIZE, max_batches: int = 1000
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    batch_seconds: float = BATCH_SECONDS,
+    max_batches: int = 1000,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> ProcessReport:
-    """Process the inbox, oldest first, and the orders whose clean-order window has closed,
-    `batch_size` events a transaction, until both are empty (or `max_batches` ran)."""
+    """Process the inbox, oldest first, and the orders whose clean-order window has closed, a
+    batch a transaction, until both are empty (or `max_batches` ran). A batch holds at most
+    `batch_size` events, and as many as take about `batch_seconds` by `clock`; between batches
+    other writers may go first (UnitOfWork.give_way)."""
     report = ProcessReport()
     histories = Histories()
+    size = min(batch_size, FIRST_BATCH)
     for _ in range(max_batches):
-        with uow:
-            pending = uow.events.pending(batch_size)
-            rechecks = uow.events.due_rechecks(now=now, limit=batch_size)
+        started = clock()
+        with uow, _collector_paused():
+            pending = uow.events.pending(size)
+            rechecks = uow.events.due_rechecks(now=now, limit=size)
             if not pending and not rechecks:
                 break
             _process_batch(uow, pending, rechecks, report, histories, now=now)
             uow.commit()
+            took = clock() - started
+        report.batches += 1
+        size = _next_size(size, took, target=batch_seconds, largest=batch_size)
+        uow.give_way()
     return report
+
+
+def _next_size(size: int, took: float, *, target: float, largest: int) -> int:
+    """The next batch's size, scaled by how far this one's time was from `target`: at most
+    doubled or halved at once, so that one slow batch (the machine busy elsewhere) costs little."""
+    scale = min(2.0, max(0.5, target / took)) if took > 0 else 2.0
+    return min(largest, max(MIN_BATCH, round(size * scale)))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection inside a batch's transaction: a full pass walks every object the
+    run's cached histories hold (100 ms and more for a large backlog) and would hold the write
+    lock all that time. What is due runs after the commit, with the lock free."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Histories:

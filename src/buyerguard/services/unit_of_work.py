@@ -262,6 +262,10 @@ class UnitOfWork(Protocol):
     def formatted_times(self, texts: Mapping[datetime, object]) -> None:
         """Times formatted ahead by `time_format`, for the bulk writes of this transaction."""
 
+    def give_way(self) -> None:
+        """Called between the transactions of a long job: storage may pause there, so that other
+        writers waiting for the database go first."""
+
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
 

@@ -60,6 +60,22 @@ def tune_for_bulk_writes(connection: Connection) -> None:
     connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
 
+# SQLite's busy handler sleeps between its tries, longer and longer: a writer that has waited 30 ms
+# tries again 20 ms later, one that has waited 80 ms 25 ms later. A job that lets others write
+# between two of its transactions must leave the lock free at least that long, or a waiting writer
+# keeps sleeping through every gap.
+GIVE_WAY_SECONDS = 0.03
+
+
+def others_committed(connection: Connection) -> bool:
+    """Whether other connections committed since this one was last asked (SQLite's data_version,
+    kept with the pooled connection); False the first time."""
+    version = connection.exec_driver_sql("PRAGMA data_version").scalar()
+    last = connection.info.get("data_version")
+    connection.info["data_version"] = version
+    return last is not None and last != version
+
+
 def _restore_cache(dbapi_connection: Any, record: Any) -> None:
     cache_size = record.info.pop("cache_size", None)
     # An invalidated connection comes back as None: nothing to restore on it.
@@ -108,6 +124,17 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.query.get("uri"):  # a "file:" URI, which SQLite reads itself
         return None
     return Path(database)
+
+
+def reopened(database: Database) -> Database:
+    """A SQLite file through an engine and connections of its own, for a thread that must tell its
+    writes from everyone else's (others_committed reads a connection's view, and a connection
+    shared through a pool sees the others' writes made on it as its own). Any other database is
+    handed back as it is: an in-memory one lives in its one connection; PostgreSQL needs none."""
+    if not database.is_sqlite or isinstance(database.engine.pool, StaticPool):
+        return database
+    url = database.engine.url.render_as_string(hide_password=False)
+    return open_database(url, echo=bool(database.engine.echo))
 
 
 def _shown(url: str) -> str:

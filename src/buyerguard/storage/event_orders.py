@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import BindParameter, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.tags import Confirmation, Tag, TagSource, TagStatus
 from buyerguard.storage import tables as t
-from buyerguard.storage.events import OrderKey, Pair, per_seller
+from buyerguard.storage.events import KEYS_PER_QUERY, OrderKey, Pair, per_seller
 from buyerguard.storage.repositories import batched
 from buyerguard.storage.tables import Base
+
+_O, _TAG = t.OrderRow, t.TagRow
+_BUYERS: BindParameter[list[int]] = bindparam("buyers", expanding=True)
+# Read by buyer, for the (seller, buyer) pairs a batch of events touched (see `_of_pairs`).
+ORDERS_OF_BUYERS = select(_O.seller_id, _O.buyer_id, _O.order_ref, _O.completed).where(
+    _O.buyer_id.in_(_BUYERS)
+)
+ACTIVE_TAGS_OF_BUYERS = select(_TAG).where(
+    _TAG.buyer_id.in_(_BUYERS), _TAG.status == TagStatus.ACTIVE.value
+)
+RETRACTIONS_OF_BUYERS = select(_TAG.seller_id, _TAG.buyer_id, _TAG.reason, _TAG.ended_at).where(
+    _TAG.buyer_id.in_(_BUYERS),
+    or_(_TAG.source == TagSource.EVENT.value, _TAG.confirmed_order_ref.is_not(None)),
+    _TAG.status == TagStatus.RETRACTED.value,
+    _TAG.withdrawn_by_rules.is_(False),
+    _TAG.ended_at.is_not(None),
+)
 
 
 class SqlEventOrderRepository:
@@ -24,48 +42,24 @@ class SqlEventOrderRepository:
     def orders_of_pairs(self, pairs: Iterable[Pair]) -> dict[Pair, dict[str, bool]]:
         """Each (seller, buyer)'s orders: order reference -> completed."""
         found: dict[Pair, dict[str, bool]] = {}
-        o = t.OrderRow
-        query = select(o.seller_id, o.buyer_id, o.order_ref, o.completed).where(
-            o.seller_id == bindparam("seller"), o.buyer_id.in_(bindparam("buyers", expanding=True))
-        )
-        for seller, buyers in per_seller(pairs):
-            rows = self.session.execute(query, {"seller": seller, "buyers": buyers})
-            for row in rows:
-                found.setdefault((row.seller_id, row.buyer_id), {})[row.order_ref] = row.completed
+        for row in _of_pairs(self.session.execute, ORDERS_OF_BUYERS, pairs):
+            found.setdefault((row.seller_id, row.buyer_id), {})[row.order_ref] = row.completed
         return found
 
     def active_tags(self, pairs: Iterable[Pair]) -> dict[Pair, list[Tag]]:
         """Each (seller, buyer)'s active tags, whatever their source."""
         found: dict[Pair, list[Tag]] = {}
-        tag = t.TagRow
-        query = select(tag).where(
-            tag.seller_id == bindparam("seller"),
-            tag.buyer_id.in_(bindparam("buyers", expanding=True)),
-            tag.status == TagStatus.ACTIVE.value,
-        )
-        for seller, buyers in per_seller(pairs):
-            rows = self.session.scalars(query, {"seller": seller, "buyers": buyers})
-            for row in rows:
-                found.setdefault((row.seller_id, row.buyer_id), []).append(_tag(row))
+        for row in _of_pairs(self.session.scalars, ACTIVE_TAGS_OF_BUYERS, pairs):
+            found.setdefault((row.seller_id, row.buyer_id), []).append(_tag(row))
         return found
 
     def seller_retractions(self, pairs: Iterable[Pair]) -> dict[Pair, dict[str, datetime]]:
         """When each (seller, buyer)'s seller last retracted an automatic tag, or one of its own
         tags the events confirmed, by reason."""
         found: dict[Pair, dict[str, datetime]] = {}
-        tag = t.TagRow
-        query = select(tag.seller_id, tag.buyer_id, tag.reason, tag.ended_at).where(
-            tag.seller_id == bindparam("seller"),
-            tag.buyer_id.in_(bindparam("buyers", expanding=True)),
-            or_(tag.source == TagSource.EVENT.value, tag.confirmed_order_ref.is_not(None)),
-            tag.status == TagStatus.RETRACTED.value,
-            tag.withdrawn_by_rules.is_(False),
-            tag.ended_at.is_not(None),
-        )
-        for seller, buyers in per_seller(pairs):
-            for row in self.session.execute(query, {"seller": seller, "buyers": buyers}):
-                last = found.setdefault((row.seller_id, row.buyer_id), {})
-                last[row.reason] = max(row.ended_at, last.get(row.reason, row.ended_at))
+        for row in _of_pairs(self.session.execute, RETRACTIONS_OF_BUYERS, pairs):
+            last = found.setdefault((row.seller_id, row.buyer_id), {})
+            last[row.reason] = max(row.ended_at, last.get(row.reason, row.ended_at))
         return found
 
     def withdraw_tags(self, tag_ids: Sequence[int], *, now: datetime) -> None:
@@ -150,6 +144,22 @@ class SqlEventOrderRepository:
                     row.order_ref
                 )
         return found
+
+
+def _of_pairs(
+    run: Callable[..., Iterable[Any]], query: Any, pairs: Iterable[Pair]
+) -> Iterator[Any]:
+    """The rows of `query`, which reads by `buyers`, that belong to these (seller, buyer) pairs.
+
+    One statement per KEYS_PER_QUERY buyers, on the index that starts with the buyer, however many
+    sellers the pairs name: the job reads these for every batch, and a statement per seller cost a
+    short batch more than its own work. A buyer's rows with other sellers are read, then dropped.
+    """
+    wanted = set(pairs)
+    for buyers in batched({buyer for _, buyer in wanted}, KEYS_PER_QUERY):
+        for row in run(query, {"buyers": buyers}):
+            if (row.seller_id, row.buyer_id) in wanted:
+                yield row
 
 
 def _tag(row: t.TagRow) -> Tag:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from buyerguard.domain.errors import ConflictError
 from buyerguard.storage import bulk
 from buyerguard.storage.alerts import SqlDeliveryRepository, SqlSubscriptionRepository
-from buyerguard.storage.database import tune_for_bulk_writes
+from buyerguard.storage.database import GIVE_WAY_SECONDS, others_committed, tune_for_bulk_writes
 from buyerguard.storage.event_orders import SqlEventOrderRepository
 from buyerguard.storage.events import SqlEventRepository, SqlEventRulesRepository
 from buyerguard.storage.integrations import SqlIntegrationRepository
@@ -77,6 +78,16 @@ class SqlUnitOfWork:
 
     def formatted_times(self, texts: Mapping[datetime, object]) -> None:
         bulk.remember_times(self.session, texts)
+
+    def give_way(self) -> None:
+        """On SQLite, pause when other connections committed since the last call: they write,
+        and may be waiting for the one write lock. PostgreSQL locks rows, not the database."""
+        with self._sessions() as session:
+            if session.get_bind().dialect.name != "sqlite":
+                return
+            if not others_committed(session.connection()):
+                return
+        time.sleep(GIVE_WAY_SECONDS)
 
     def commit(self) -> None:
         self.session.commit()
