@@ -17,6 +17,7 @@ from buyerguard.cli import cli
 from buyerguard.config import Settings
 from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.reasons import REASONS
+from buyerguard.storage.database import Database
 from buyerguard.web.api.schemas import ContributionOut, ReasonCodeOut, RiskOut, ScreeningOut
 from buyerguard.web.app import create_app
 
@@ -95,8 +96,10 @@ def _error_codes(error: type[BuyerGuardError]) -> set[str]:
     return {error.code}.union(*(_error_codes(sub) for sub in error.__subclasses__()))
 
 
-def test_every_error_code_is_in_the_api_error_table(settings: Settings) -> None:
-    create_app(settings)  # every module with an error of its own is imported by now
+def test_every_error_code_is_in_the_api_error_table(settings: Settings, database: Database) -> None:
+    create_app(
+        settings, database=database
+    )  # every module with an error of its own is imported by now
     table = (DOCS / "api.md").read_text().partition("## Errors")[2].partition("\n## ")[0]
     edge = {"invalid_request", "not_found", "method_not_allowed", "body_too_large"}
     edge |= {"unsupported_media_type", "internal_error"}
