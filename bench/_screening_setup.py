@@ -51,7 +51,7 @@ from buyerguard.domain.reputation import (
     ORDER_BACKED_FACTOR,
     UNBACKED_FACTOR,
 )
-from buyerguard.domain.sellers import hash_api_key, new_api_key
+from buyerguard.domain.sellers import hash_api_key, new_api_key, shown_part
 from buyerguard.domain.tags import TagSource
 from buyerguard.services.lists import put_entry
 from buyerguard.services.policies import save_policy
@@ -611,7 +611,9 @@ def _configure_seller(path: Path, meta: dict[str, Any], progress: Progress) -> N
         save_policy(uow, FIRST_POLICY, seller_id=seller_id, now=NOW - timedelta(days=30))
         version = save_policy(uow, POLICY, seller_id=seller_id, now=NOW - timedelta(days=1))
         with uow:
-            uow.sellers.add_api_key(seller_id, hash_api_key(API_KEY), now=NOW)
+            uow.sellers.add_api_key(
+                seller_id, hash_api_key(API_KEY), prefix=shown_part(API_KEY), now=NOW
+            )
             uow.commit()
         rng = random.Random(SEED)
         listed: dict[str, list[int]] = {}
