@@ -147,7 +147,9 @@ def test_import_file_lines_end_at_line_feeds_only(run: Cli, tmp_path: Path) -> N
     tags.write_bytes(
         b'{"type": "tag",\r"buyer": {"email": "a@example.com"}, "reason": "unpaid_order"}\r\n'
     )
-    assert run("import", str(tags), "--seller", "Shop A").startswith("imported 1 tags")
+    assert run("import", str(tags), "--seller", "Shop A").startswith(
+        "imported 1 tag, 0 completed orders; 0 duplicates"
+    )
 
 
 def test_errors_go_to_stderr_with_exit_1(run: Cli) -> None:
@@ -448,7 +450,9 @@ def test_files_saved_with_a_byte_order_mark_are_read(run: Cli, tmp_path: Path) -
         codecs.BOM_UTF8
         + b'{"type": "tag", "buyer": {"email": "a@example.com"}, "reason": "unpaid_order"}\n'
     )
-    assert run("import", str(tags), "--seller", "Shop A").startswith("imported 1 tags")
+    assert run("import", str(tags), "--seller", "Shop A").startswith(
+        "imported 1 tag, 0 completed orders; 0 duplicates"
+    )
     orders = tmp_path / "orders.jsonl"
     order = {
         "ref": "B1",

@@ -152,9 +152,14 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
     emit(
         data,
         as_json=as_json,
-        text=f"imported {result.tags} tags, {result.completed_orders} completed orders; "
-        f"{result.duplicates} duplicates",
+        text=f"imported {_count(result.tags, 'tag')}, "
+        f"{_count(result.completed_orders, 'completed order')}; "
+        f"{_count(result.duplicates, 'duplicate')}",
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 @click.command("demo")
