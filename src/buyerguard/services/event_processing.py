@@ -8,11 +8,9 @@ are short (tens of milliseconds), so that other writers never wait long for SQLi
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +22,7 @@ from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.tags import Confirmation, NewTag, Tag, TagSource
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
+from buyerguard.services.collector import COLLECTOR
 from buyerguard.services.tags import PendingTag, store_tags
 from buyerguard.services.unit_of_work import OrderKey, UnitOfWork
 
@@ -72,7 +71,9 @@ def process_events(
     size = min(batch_size, FIRST_BATCH)
     for _ in range(max_batches):
         started = clock()
-        with uow, _collector_paused():
+        # No collection inside a batch's transaction: a full pass over the run's cached histories
+        # would hold the write lock all that time; what is due runs after the commit.
+        with uow, COLLECTOR.paused():
             pending = uow.events.pending(size)
             rechecks = uow.events.due_rechecks(now=now, limit=size)
             if not pending and not rechecks:
@@ -91,20 +92,6 @@ def _next_size(size: int, took: float, *, target: float, largest: int) -> int:
     doubled or halved at once, so that one slow batch (the machine busy elsewhere) costs little."""
     scale = min(2.0, max(0.5, target / took)) if took > 0 else 2.0
     return min(largest, max(MIN_BATCH, round(size * scale)))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No garbage collection inside a batch's transaction: a full pass walks every object the
-    run's cached histories hold (100 ms and more for a large backlog) and would hold the write
-    lock all that time. What is due runs after the commit, with the lock free."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Histories:

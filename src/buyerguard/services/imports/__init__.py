@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -12,6 +11,7 @@ from itertools import islice
 from buyerguard.domain.errors import InvalidImportError
 from buyerguard.domain.imports import RecordParser
 from buyerguard.domain.sellers import Seller
+from buyerguard.services.collector import COLLECTOR
 from buyerguard.services.imports.parsing import Chunk, parsed_chunks
 from buyerguard.services.imports.storing import ImportResult, ImportStore
 from buyerguard.services.unit_of_work import UnitOfWork
@@ -34,7 +34,7 @@ def import_lines(
 ) -> ImportResult:
     """Import every line or none: any bad line rolls the whole import back, and the error lists the
     line numbers of all bad lines."""
-    with _COLLECTOR.during_import(), uow:
+    with _collector_paused(), uow:
         result = store_lines(uow, lines, importer=importer, secret=secret, now=now)
         uow.commit()
     return result
@@ -68,42 +68,16 @@ def store_lines(
     return store.finish()
 
 
-class _CollectorPause:
-    """Pauses CPython's cyclic garbage collector while imports run in a process of their own (the
-    command line), and runs it again when the last one ends.
-
-    An import keeps a chunk's records and what it learns about its buyers alive for seconds and
-    creates no cycles worth collecting, yet every so many allocations the collector traverses all
-    objects: half an import's time, measured.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._imports = 0
-        self._was_enabled = False
-
-    @contextmanager
-    def during_import(self) -> Iterator[None]:
-        if threading.active_count() > 1:
-            # Other threads run: a server, whose requests' garbage must not pile up meanwhile
-            # (its start-up objects are frozen out of the collector's passes already).
-            yield
-            return
-        with self._lock:
-            if self._imports == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._imports += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._imports -= 1
-                if self._imports == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_COLLECTOR = _CollectorPause()
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The collector paused while an import runs in a process of its own (the command line). With
+    other threads running, a server's, their requests' garbage must not pile up meanwhile (its
+    start-up objects are frozen out of the collector's passes already)."""
+    if threading.active_count() > 1:
+        yield
+        return
+    with COLLECTOR.paused():
+        yield
 
 
 def _chunks(numbered: Iterator[tuple[int, str]]) -> Iterator[Chunk]:
