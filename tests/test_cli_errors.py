@@ -204,6 +204,7 @@ def test_an_import_names_every_line_that_is_not_utf8(fails: Failing, tmp_path: P
         ["untag", "{id}", "--seller", "Shop"],
         ["list", "remove", "block", "{id}", "--seller", "Shop"],
         ["alerts", "replay", "{id}"],
+        ["seller", "revoke-keys", "Shop", "--key", "{id}"],
     ],
 )
 @pytest.mark.parametrize("value", ["99999999999999999999999", "9223372036854775808", "0", "1.0"])

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from buyerguard.cli.common import emit, now, opened, reports_errors, seller_named
+from buyerguard.cli.common import RowId, emit, now, opened, reports_errors, seller_named
 from buyerguard.config import Settings
 from buyerguard.domain.sellers import ApiKey, Role
 from buyerguard.services import sellers
@@ -115,7 +115,7 @@ def seller_keys(settings: Settings, name: str, as_json: bool) -> None:
 
 @seller.command("revoke-keys", short_help="Revoke API keys of a seller.")
 @click.argument("name")
-@click.option("--key", "key_ids", type=int, multiple=True, help="Only the key of this id.")
+@click.option("--key", "key_ids", type=RowId(), multiple=True, help="Only the key of this id.")
 @click.option("--except-newest", is_flag=True, help="All active keys but the newest.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

@@ -134,3 +134,11 @@ def test_valid_times_and_numbers_are_still_read(
     assert response.json()["returns_share_threshold"] == 0.0
     response = client.post("/v1/policy/backtest", json={"source": "ship", "days": 5}, headers=auth)
     assert response.status_code == 200, response.text
+
+
+def test_the_sellers_page_limit_must_look_like_a_number(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    response = client.get("/v1/sellers?limit=5.0", headers=new_seller(admin=True))
+    error = assert_error(response, 422, "invalid_request")
+    assert error["message"].startswith(f"query.limit: {DIGITS}")

@@ -4,9 +4,8 @@ their keys. A key revoked here is refused at once by this process (see KeyCache 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from buyerguard.domain.sellers import ApiKey, Role, shown_part
@@ -20,6 +19,7 @@ from buyerguard.web.dependencies import (
     Id,
     KeyCache,
     KeyCacheDep,
+    Limit,
     UnitOfWorkDep,
     utc_now,
 )
@@ -129,7 +129,7 @@ def list_sellers(
     _: CurrentAdmin,
     uow: UnitOfWorkDep,
     after: After = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> SellerPage:
     """Every seller, oldest first."""
     found = sellers.list_sellers(uow, after_id=after, limit=limit)
