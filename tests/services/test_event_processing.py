@@ -8,7 +8,7 @@ import pytest
 
 from buyerguard.domain.events import EventRules
 from buyerguard.domain.tags import NewTag
-from buyerguard.services import buyers, events, tags
+from buyerguard.services import buyers, events, orders, tags
 from buyerguard.services.event_processing import process_events
 from buyerguard.storage.database import Database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
@@ -192,14 +192,15 @@ def test_identifiers_on_one_order_merge_what_the_registry_knew_apart(uow):
 
 def test_one_batch_linking_three_buyers_makes_one_person(uow):
     """One event links buyers 1 and 2 (2 merges into 1); another names buyer 3 on an order the
-    registry knew as 2's. Buyer 3 must join the live buyer, not the one just merged away."""
+    registry knew as 2's. Buyer 3 must join the live buyer, not the one just merged away (buyers 2
+    and 3 are known to the shop alone, so its word merges them: domain.links)."""
     shop, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
     phone = {"phone": "+4915112345678"}
     address = {"shipping_address": "Hauptstrasse 5, 10115 Berlin"}
     tags.add_tag(uow, ALICE, NewTag(seller_id=other, reason="extortion"), secret=SECRET, now=NOW)
     post(uow, shop, event("e1", "order.created", "A-2", days_ago=4, buyer=phone))
     process(uow)
-    tags.add_tag(uow, address, NewTag(seller_id=other, reason="card_fraud"), secret=SECRET, now=NOW)
+    tags.add_tag(uow, address, NewTag(seller_id=shop, reason="card_fraud"), secret=SECRET, now=NOW)
 
     post(
         uow,
@@ -211,14 +212,25 @@ def test_one_batch_linking_three_buyers_makes_one_person(uow):
 
     seen = [profile(uow, shop, buyer) for buyer in (ALICE, phone, address)]
     assert len({p.buyer_id for p in seen}) == 1
-    assert [r.reason for r in seen[2].reasons] == ["card_fraud", "extortion"]
+    assert sorted(r.reason for r in seen[2].reasons) == ["card_fraud", "extortion"]
 
 
 def test_an_order_first_seen_in_a_merging_batch_goes_to_the_live_buyer(uow):
-    shop, other = new_seller(uow, "Shop"), new_seller(uow, "Other")
+    shop, other, third = (new_seller(uow, name) for name in ("Shop", "Other", "Third"))
     phone = {"phone": "+4915112345678"}
     tags.add_tag(uow, ALICE, NewTag(seller_id=other, reason="extortion"), secret=SECRET, now=NOW)
     tags.add_tag(uow, phone, NewTag(seller_id=other, reason="card_fraud"), secret=SECRET, now=NOW)
+    # Both records are another seller's: a third seller's word first, then the shop's, merges them.
+    orders.record_completed_order(
+        uow,
+        ALICE | phone,
+        seller_id=third,
+        order_ref="T-1",
+        completed_at=None,
+        secret=SECRET,
+        now=NOW,
+    )
+    assert profile(uow, shop, ALICE).buyer_id != profile(uow, shop, phone).buyer_id
 
     post(
         uow,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from buyerguard.domain.profiles import (
     tag_facts,
 )
 from buyerguard.domain.tags import Tag, one_per_seller_and_reason
+from buyerguard.services.links import LinkRule
 from buyerguard.services.unit_of_work import UnitOfWork
 
 
@@ -26,18 +27,35 @@ class Resolution:
     created: list[int]
     merged: dict[int, tuple[int, ...]]  # a kept buyer: the buyers folded into it
     linked: list[tuple[int, HashedIdentifier]]  # identifiers seen for the first time
+    apart: dict[int, tuple[int, ...]]  # a row: other known buyers it named, not merged (links)
 
 
 def resolve_buyers(
-    uow: UnitOfWork, rows: Sequence[Sequence[HashedIdentifier]], *, now: datetime
+    uow: UnitOfWork,
+    rows: Sequence[Sequence[HashedIdentifier]],
+    *,
+    sellers: Sequence[int],
+    now: datetime,
 ) -> list[int]:
-    """Return one buyer id per row, creating, linking and merging buyers as the identifiers say.
+    """Return one buyer id per row (given by the seller of the same index), creating, linking and
+    merging buyers as the identifiers say.
 
     Identifiers on one row belong to one person; a row that joins two known buyers merges them into
-    the older one. Runs inside the caller's transaction.
+    the older one where domain.links allows, and otherwise goes with the older one. Runs inside the
+    caller's transaction.
     """
     known = uow.buyers.find_buyers({h.digest for row in rows for h in row})
-    return link_buyers(uow, rows, known, now=now).buyer_ids
+    return link_buyers(uow, rows, known, sellers=sellers, now=now).buyer_ids
+
+
+def resolve_buyer(
+    uow: UnitOfWork, row: Sequence[HashedIdentifier], *, seller_id: int, now: datetime
+) -> tuple[int, tuple[int, ...]]:
+    """As resolve_buyers for one row: its buyer, and the other known buyers it named that were
+    not merged with it."""
+    known = uow.buyers.find_buyers({h.digest for h in row})
+    done = link_buyers(uow, [row], known, sellers=[seller_id], now=now)
+    return done.buyer_ids[0], done.apart.get(0, ())
 
 
 def link_buyers(
@@ -45,17 +63,23 @@ def link_buyers(
     rows: Sequence[Sequence[HashedIdentifier]],
     known: Mapping[str, int],
     *,
+    sellers: Sequence[int],
     now: datetime,
+    fresh: Collection[int] = (),
 ) -> Resolution:
-    """resolve_buyers, given `known`: the buyer of every digest of the rows that has one."""
+    """resolve_buyers, given `known`: the buyer of every digest of the rows that has one; buyers
+    in `fresh` merge freely (services.links.LinkRule)."""
     digest_rows = [[h.digest for h in row] for row in rows]
     kinds = {h.digest: h for row in rows for h in row}
-    groups = group_identifiers(digest_rows, known)
+    rule = LinkRule(uow, sellers, fresh)
+    groups = group_identifiers(digest_rows, known, rule)
+    rule.record(now=now)
     created = uow.buyers.create(sum(1 for g in groups if g.keep is None), now=now)
     new_ids = iter(created)
     result = [0] * len(rows)
     links: list[tuple[int, HashedIdentifier]] = []
     merged: dict[int, tuple[int, ...]] = {}
+    apart: dict[int, tuple[int, ...]] = {}
     for group in groups:
         buyer_id = group.keep if group.keep is not None else next(new_ids)
         if group.merge:
@@ -64,10 +88,11 @@ def link_buyers(
         links.extend((buyer_id, kinds[d]) for d in group.digests if d not in known)
         for index in group.rows:
             result[index] = buyer_id
+        apart.update(group.apart)
     uow.buyers.link(links, now=now)
     if merged:
         refresh_stats(uow, merged, now=now)
-    return Resolution(result, created, merged, links)
+    return Resolution(result, created, merged, links, apart)
 
 
 def refresh_stats(uow: UnitOfWork, buyer_ids: Iterable[int], *, now: datetime) -> None:
@@ -117,18 +142,20 @@ def look_up_buyer(
             mine = uow.tags.list_for_buyer_by_seller(buyer_ids[0], viewer_id)
             return build_profile(buyer_ids[0], stats, mine, now=now)
         # Identifiers of several buyers given together are one person: a tag or a screening
-        # would merge them. A lookup only reads, so it shows them as merged, under the id that
-        # would be kept, with the tags the merge would keep.
-        counted = [tag for tag in uow.tags.active_for_buyers(buyer_ids) if tag.active_at(now)]
-        tags = one_per_seller_and_reason(counted)
-        stats = _combined_stats(uow, buyer_ids, tags, now=now)
+        # would merge them, or judge them together where domain.links keeps them apart. A lookup
+        # only reads, so it shows them as one, under the oldest id, with the tags a merge keeps.
+        stats, tags = combined_stats(uow, buyer_ids, now=now)
         mine = [tag for tag in tags if tag.seller_id == viewer_id]
         return build_profile(buyer_ids[0], stats, mine, now=now)
 
 
-def _combined_stats(
-    uow: UnitOfWork, buyer_ids: Sequence[int], tags: Sequence[Tag], *, now: datetime
-) -> BuyerStats:
+def combined_stats(
+    uow: UnitOfWork, buyer_ids: Sequence[int], *, now: datetime
+) -> tuple[BuyerStats, list[Tag]]:
+    """The aggregates of several buyers taken as one, and the active tags that counted: of two
+    tags by one seller for one reason, the better backed (as a merge would keep)."""
+    counted = [tag for tag in uow.tags.active_for_buyers(buyer_ids) if tag.active_at(now)]
+    tags = one_per_seller_and_reason(counted)
     cleans = uow.orders.clean_sellers_for_buyers(buyer_ids)
     facts = [
         tag_facts(
@@ -144,4 +171,4 @@ def _combined_stats(
     ]
     clean = {seller for sellers in cleans.values() for seller in sellers}
     trust = uow.sellers.trust_for({fact.seller_id for fact in facts} | clean)
-    return summarise(facts, clean, trust, now=now)
+    return summarise(facts, clean, trust, now=now), tags

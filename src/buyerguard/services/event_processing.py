@@ -23,6 +23,7 @@ from buyerguard.domain.tags import Confirmation, NewTag, Tag, TagSource
 from buyerguard.services.alerts import TagChange, alert_buyer_changes, risk_levels
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
 from buyerguard.services.collector import COLLECTOR
+from buyerguard.services.links import merge_if_agreed
 from buyerguard.services.tags import PendingTag, store_tags
 from buyerguard.services.unit_of_work import OrderKey, UnitOfWork
 
@@ -222,7 +223,8 @@ def _resolve(
         else:
             unsettled.append(key)
     unsettled.sort()
-    found = resolve_buyers(uow, [list(seen[k].values()) for k in unsettled], now=now)
+    rows = [list(seen[k].values()) for k in unsettled]
+    found = resolve_buyers(uow, rows, sellers=[seller for seller, _ in unsettled], now=now)
     resolved.update(zip(unsettled, found, strict=True))
     return resolved
 
@@ -234,7 +236,8 @@ def _merge_known(
     *,
     now: datetime,
 ) -> dict[int, int]:
-    """An order's identifiers belong to the buyer the registry already has on that order: merge.
+    """An order's identifiers belong to the buyer the registry already has on that order: merge,
+    where domain.links allows (the order keeps its buyer otherwise).
 
     Both mappings were read before the resolution, which may have merged some of their buyers
     away since: each buyer is followed to the one it became, so that no merge targets a buyer
@@ -252,8 +255,8 @@ def _merge_known(
     for key, buyer in sorted(resolved.items()):
         if key in known and final(known[key]) != final(buyer):
             keep, other = sorted((final(known[key]), final(buyer)))
-            uow.buyers.merge(keep, [other], now=now)
-            merged[other] = keep
+            if merge_if_agreed(uow, keep, other, seller_id=key[0], now=now):
+                merged[other] = keep
     if merged:
         refresh_stats(uow, {final(b) for b in merged}, now=now)
     return {buyer: final(buyer) for buyer in live}

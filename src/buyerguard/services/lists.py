@@ -27,7 +27,7 @@ def put_entry(
     validate_entry(note, expires_at, now=now)
     identifiers = hash_identifiers(buyer, secret)
     with uow:
-        (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+        (buyer_id,) = resolve_buyers(uow, [identifiers], sellers=[seller_id], now=now)
         entry_id = uow.lists.put(seller_id, ListEntry(0, buyer_id, name, note, expires_at, now))
         uow.commit()
     return entry_id

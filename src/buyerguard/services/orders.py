@@ -11,6 +11,7 @@ from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.tags import validate_order_ref
 from buyerguard.domain.times import refuse_future
 from buyerguard.services.buyers import refresh_stats, resolve_buyers
+from buyerguard.services.links import merge_if_agreed
 from buyerguard.services.unit_of_work import OrderKey, UnitOfWork
 
 
@@ -35,9 +36,9 @@ def store_completed_orders(
     uow: UnitOfWork, pending: Sequence[PendingOrder], *, now: datetime
 ) -> StoredOrders:
     """Record clean orders. An order seen before (screened or from an event) is completed in place,
-    and a buyer other than its own named on it is merged with its own: one order has one buyer, so
-    identifiers given on it are one person's, as on events. Tags on these orders become
-    order-backed."""
+    and a buyer other than its own named on it is merged with its own where domain.links allows:
+    one order has one buyer, so identifiers given on it are one person's, as on events. Tags on
+    these orders become order-backed."""
     existing = uow.orders.existing((p.seller_id, p.order_ref) for p in pending)
     merged = _link_order_buyers(uow, pending, existing, now=now)
     rows: list[OrderRecord] = []
@@ -50,7 +51,9 @@ def store_completed_orders(
             stored.append(False)
             continue
         stored.append(True)
-        done[key] = buyer_id = _final(merged, item.buyer_id)
+        # A known order keeps its own buyer, whether or not the one named here merged into it.
+        named = existing[key].buyer_id if key in existing else item.buyer_id
+        done[key] = buyer_id = _final(merged, named)
         if key in existing:
             uow.orders.complete(item.seller_id, item.order_ref, at=at)
         else:
@@ -70,8 +73,8 @@ def _link_order_buyers(
     now: datetime,
 ) -> dict[int, int]:
     """Merge the buyer named on each order with the order's own (the registry's, or the first one
-    named on it here) when they differ, keeping the older as when identifiers join two buyers.
-    Returns what each merged-away buyer became."""
+    named on it here) when they differ and domain.links allows, keeping the older as when
+    identifiers join two buyers. Returns what each merged-away buyer became."""
     merged: dict[int, int] = {}
     owners = {key: order.buyer_id for key, order in existing.items()}
     for item in pending:
@@ -79,8 +82,8 @@ def _link_order_buyers(
         owner = _final(merged, owners.setdefault((item.seller_id, item.order_ref), buyer))
         if owner != buyer:
             keep, other = sorted((owner, buyer))
-            uow.buyers.merge(keep, [other], now=now)
-            merged[other] = keep
+            if merge_if_agreed(uow, keep, other, seller_id=item.seller_id, now=now):
+                merged[other] = keep
     return merged
 
 
@@ -105,7 +108,7 @@ def record_completed_order(
         refuse_future(completed_at, field="completed_at", now=now)
     identifiers = hash_identifiers(buyer, secret)
     with uow:
-        (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+        (buyer_id,) = resolve_buyers(uow, [identifiers], sellers=[seller_id], now=now)
         (stored,) = store_completed_orders(
             uow, [PendingOrder(seller_id, buyer_id, order_ref, completed_at)], now=now
         ).stored

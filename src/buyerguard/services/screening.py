@@ -11,6 +11,7 @@ from buyerguard.domain.errors import BuyerGuardError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.policies import Rule
+from buyerguard.domain.profiles import BuyerStats
 from buyerguard.domain.reputation import Risk, score, shown
 from buyerguard.domain.screening import (
     LoggedScreening,
@@ -21,7 +22,13 @@ from buyerguard.domain.screening import (
 )
 from buyerguard.domain.tags import OwnReason
 from buyerguard.services.alerts import record_alert
-from buyerguard.services.buyers import current_stats, refresh_stats, resolve_buyers
+from buyerguard.services.buyers import (
+    combined_stats,
+    current_stats,
+    refresh_stats,
+    resolve_buyer,
+)
+from buyerguard.services.links import merge_if_agreed
 from buyerguard.services.policies import policy_in_force
 from buyerguard.services.unit_of_work import UnitOfWork, commit_once
 
@@ -46,13 +53,11 @@ def _screen(
     seller_id: int,
     now: datetime,
 ) -> Screened:
-    (named,) = resolve_buyers(uow, [identifiers], now=now)
-    buyer_id, known = _order_buyer(uow, seller_id, order.ref, named, now=now)
-    stats = current_stats(uow, buyer_id, now=now)
+    named, apart = resolve_buyer(uow, identifiers, seller_id=seller_id, now=now)
+    buyer_id, known, also = _order_buyer(uow, seller_id, order.ref, named, now=now)
+    stats, own, lists = _judged_together(uow, seller_id, (buyer_id, *apart, *also), now=now)
     risk = score(stats.evidence(), now=now)
-    own = [r for r in uow.tags.own_reasons(buyer_id, seller_id) if r.active_at(now)]
     mine = frozenset(r.reason for r in own)
-    lists = uow.lists.names_for(seller_id, buyer_id, now=now)
     facts = build_facts(stats, risk, mine=mine, lists=lists, order=order, now=now)
     policy = policy_in_force(uow, seller_id)
     verdict = decide(policy.policy, facts)
@@ -83,18 +88,35 @@ def _screen(
 
 def _order_buyer(
     uow: UnitOfWork, seller_id: int, ref: str, named: int, *, now: datetime
-) -> tuple[int, bool]:
-    """The buyer of the order, and whether the registry knew the order. One order has one buyer, as
-    on completions and events: the buyer named on a known order is merged with the order's own."""
+) -> tuple[int, bool, tuple[int, ...]]:
+    """The buyer of the order, whether the registry knew the order, and the buyer named on it if
+    kept apart. One order has one buyer, as on completions and events: the buyer named on a known
+    order is merged with the order's own, where domain.links allows."""
     known = uow.orders.existing([(seller_id, ref)]).get((seller_id, ref))
     if known is None:
-        return named, False
-    if known.buyer_id != named:
-        keep, other = sorted((known.buyer_id, named))
-        uow.buyers.merge(keep, [other], now=now)
+        return named, False, ()
+    if known.buyer_id == named:
+        return named, True, ()
+    keep, other = sorted((known.buyer_id, named))
+    if merge_if_agreed(uow, keep, other, seller_id=seller_id, now=now):
         refresh_stats(uow, [keep], now=now)
-        return keep, True
-    return named, True
+        return keep, True, ()
+    return known.buyer_id, True, (named,)
+
+
+def _judged_together(
+    uow: UnitOfWork, seller_id: int, buyers: tuple[int, ...], *, now: datetime
+) -> tuple[BuyerStats, list[OwnReason], frozenset[str]]:
+    """The aggregates, the seller's own active tags and its lists of the buyer of an order, with
+    those of the other buyers the order named that were kept apart (domain.links): a buyer giving
+    an identifier of a clean record beside its own is judged on both."""
+    if len(buyers) == 1:
+        stats = current_stats(uow, buyers[0], now=now)
+    else:
+        stats, _ = combined_stats(uow, buyers, now=now)
+    own = [r for b in buyers for r in uow.tags.own_reasons(b, seller_id) if r.active_at(now)]
+    lists = frozenset().union(*(uow.lists.names_for(seller_id, b, now=now) for b in buyers))
+    return stats, own, lists
 
 
 def _record_order(

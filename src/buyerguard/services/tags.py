@@ -104,7 +104,7 @@ def add_tag(
     """Record one tag; a second active tag by the same seller for the same reason is refused."""
     identifiers = hash_identifiers(buyer, secret)
     with uow:
-        (buyer_id,) = resolve_buyers(uow, [identifiers], now=now)
+        (buyer_id,) = resolve_buyers(uow, [identifiers], sellers=[tag.seller_id], now=now)
         subscribers, before = risk_levels(uow, [buyer_id], now=now)
         (tag_id,) = store_tags(uow, [PendingTag(buyer_id, tag)], now=now)
         if tag_id is None:

@@ -28,6 +28,7 @@ from buyerguard.domain.tags import (
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
+from buyerguard.storage.links import rekey_links
 from buyerguard.storage.screening import merge_list_entries
 
 T = TypeVar("T")
@@ -140,6 +141,7 @@ class SqlBuyerRepository:
         self._remove_weaker_duplicates(keep, other)
         s.execute(update(t.TagRow).where(t.TagRow.buyer_id == other).values(buyer_id=keep))
         merge_list_entries(s, keep, other)
+        rekey_links(s, keep, other)
         for stats in (t.BuyerStatsRow, t.BuyerReasonStatsRow):
             s.execute(delete(stats).where(stats.buyer_id == other))
 

@@ -116,6 +116,19 @@ class BuyerIdentifierRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class BuyerLinkRow(Base):
+    """A seller's word that two buyers, each known to other sellers, are one person: the registry
+    merges them once enough sellers have said so (domain.links)."""
+
+    __tablename__ = "buyer_links"
+    __table_args__ = (Index("ix_buyer_links_other", "other_id"),)
+
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), primary_key=True)  # the older
+    other_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class TagRow(Base):
     __tablename__ = "tags"
     __table_args__ = (

@@ -18,6 +18,7 @@ from buyerguard.storage.database import GIVE_WAY_SECONDS, others_committed, tune
 from buyerguard.storage.event_orders import SqlEventOrderRepository
 from buyerguard.storage.events import SqlEventRepository, SqlEventRulesRepository
 from buyerguard.storage.integrations import SqlIntegrationRepository
+from buyerguard.storage.links import SqlBuyerLinkRepository
 from buyerguard.storage.repositories import (
     SqlBuyerRepository,
     SqlOrderRepository,
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.sellers = SqlSellerRepository(self.session)
         self.buyers = SqlBuyerRepository(self.session)
+        self.buyer_links = SqlBuyerLinkRepository(self.session)
         self.tags = SqlTagRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.stats = SqlStatsRepository(self.session)

@@ -327,3 +327,28 @@ def test_importing_a_file_again_doubles_no_history_and_revives_no_retracted_tag(
     ]
     ids = [buyer_id(uow, b) for b in (A, B, C)]
     assert stats(uow, ids) == recomputed(uow, ids)
+
+
+@pytest.mark.parametrize("chunk_lines", [1, 100])
+def test_records_other_sellers_know_merge_on_the_word_of_two_sellers_only(
+    uow, monkeypatch: pytest.MonkeyPatch, chunk_lines: int
+):
+    monkeypatch.setattr(imports, "CHUNK_LINES", chunk_lines)
+    importer = admin(uow)
+    run(
+        uow, importer, tag(A, "unpaid_order", seller="Shop 1"), tag(C, "extortion", seller="Shop 2")
+    )
+    assert run(uow, importer, tag({**A, **C}, "other", seller="Shop 3")).tags == 1
+    assert buyer_id(uow, A) != buyer_id(uow, C)
+    with uow:  # the line's tag went with the older record
+        assert uow.stats.get(buyer_id(uow, C)).distinct_reporters == 1
+        assert uow.stats.get(buyer_id(uow, A)).distinct_reporters == 2
+
+    run(
+        uow,
+        importer,
+        tag({**A, **C}, "card_fraud", seller="Shop 3"),  # the same seller again: not yet
+        tag(B, "other", seller="Shop 3"),
+        tag({**C, **A}, "card_fraud", seller="Shop 4"),
+    )
+    assert buyer_id(uow, A) == buyer_id(uow, C)

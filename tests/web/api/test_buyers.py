@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -71,29 +72,75 @@ def test_any_identifier_finds_the_buyer_and_identifiers_given_together_are_linke
     assert {r["reason"] for r in by_phone["reasons"]} == {"unpaid_order", "other"}
 
 
-def test_two_known_buyers_seen_together_are_merged(
+def test_two_known_buyers_seen_together_by_two_sellers_are_merged(
     client: TestClient, new_seller: Callable[..., dict[str, str]]
 ) -> None:
     a, b = new_seller(), new_seller()
-    client.post(
-        "/v1/tags", json={"buyer": {"email": "x@example.com"}, "reason": "other"}, headers=a
-    )
-    client.post(
-        "/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "other"}, headers=b
-    )
-    client.post(
-        "/v1/tags", json={"buyer": {"phone": "+4915112345678"}, "reason": "extortion"}, headers=a
-    )
-    joined = client.post(
-        "/v1/orders/completed",
-        json={"buyer": {"email": "x@example.com", "phone": "+4915112345678"}, "order_ref": "O1"},
-        headers=new_seller(),
-    )
-    assert joined.status_code == 201
-    profile = lookup(client, new_seller(), {"email": "x@example.com"})
+    email, phone = {"email": "x@example.com"}, {"phone": "+4915112345678"}
+    client.post("/v1/tags", json={"buyer": email, "reason": "other"}, headers=a)
+    client.post("/v1/tags", json={"buyer": phone, "reason": "other"}, headers=b)
+    client.post("/v1/tags", json={"buyer": phone, "reason": "extortion"}, headers=a)
+    for ref in ("O1", "O2"):  # one seller's word is not enough: both records are others' too
+        assert lookup(client, new_seller(), email)["distinct_reporters"] == 1
+        joined = client.post(
+            "/v1/orders/completed",
+            json={"buyer": {**email, **phone}, "order_ref": ref},
+            headers=new_seller(),
+        )
+        assert joined.status_code == 201
+    profile = lookup(client, new_seller(), email)
     assert profile["distinct_reporters"] == 2
     assert {r["reason"]: r["sellers"] for r in profile["reasons"]} == {"other": 2, "extortion": 1}
-    assert profile["clean_sellers"] == 1
+    assert profile["clean_sellers"] == 2
+    assert profile["buyer_id"] == lookup(client, new_seller(), phone)["buyer_id"]
+
+
+def test_one_seller_cannot_hang_a_tagged_record_on_an_honest_buyer(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    honest, bad = {"email": "honest@example.com"}, {"phone": "+4915112345678"}
+    for ref in ("H1", "H2"):
+        completed = {"buyer": honest, "order_ref": ref}
+        assert client.post("/v1/orders/completed", json=completed, headers=new_seller()).is_success
+    for _ in range(3):
+        tagged = {"buyer": bad, "reason": "extortion"}
+        assert client.post("/v1/tags", json=tagged, headers=new_seller()).status_code == 201
+
+    liar = new_seller()
+    both = {"buyer": {**honest, **bad}, "reason": "card_fraud"}
+    assert client.post("/v1/tags", json=both, headers=liar).status_code == 201
+    entry = {"buyer": {**honest, **bad}, "note": "x"}
+    assert client.post("/v1/lists/vip/entries", json=entry, headers=liar).status_code == 201
+
+    viewer = new_seller()
+    seen = lookup(client, viewer, honest)
+    assert {r["reason"]: r["sellers"] for r in seen["reasons"]} == {"card_fraud": 1}
+    assert seen["clean_sellers"] == 2
+    assert seen["buyer_id"] != lookup(client, viewer, bad)["buyer_id"]
+    assert {r["reason"]: r["sellers"] for r in lookup(client, viewer, bad)["reasons"]} == {
+        "extortion": 3
+    }
+
+
+def test_a_seller_merges_a_record_only_it_knows_into_one_the_community_knows(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    shop = new_seller()
+    email, phone = {"email": "x@example.com"}, {"phone": "+4915112345678"}
+    assert client.post(
+        "/v1/tags", json={"buyer": email, "reason": "other"}, headers=shop
+    ).is_success
+    for _ in range(2):
+        client.post("/v1/tags", json={"buyer": phone, "reason": "extortion"}, headers=new_seller())
+    both = {"buyer": {**email, **phone}, "reason": "unpaid_order"}
+    assert client.post("/v1/tags", json=both, headers=shop).status_code == 201
+    profile = lookup(client, new_seller(), email)
+    assert profile["buyer_id"] == lookup(client, new_seller(), phone)["buyer_id"]
+    assert {r["reason"]: r["sellers"] for r in profile["reasons"]} == {
+        "extortion": 2,
+        "other": 1,
+        "unpaid_order": 1,
+    }
 
 
 def test_a_lookup_by_identifiers_of_two_buyers_shows_them_as_one_and_merges_nothing(
@@ -212,3 +259,37 @@ def test_an_international_domain_finds_the_buyer_in_either_form(
     assert response.status_code == 201, response.text
     profile = lookup(client, new_seller(), {"email": "user@xn--mnchen-3ya.de"})
     assert profile["distinct_reporters"] == 1
+
+
+def test_a_claim_follows_its_buyer_into_a_merge_and_counts_there(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    a, b, c = (
+        {"email": "a@example.com"},
+        {"phone": "+4915112345678"},
+        {"platform_buyer_id": "ebay:c"},
+    )
+    for buyer in (a, b, c):
+        client.post("/v1/tags", json={"buyer": buyer, "reason": "other"}, headers=new_seller())
+
+    def together(one: dict[str, str], other: dict[str, str], seller: dict[str, str]) -> None:
+        body = {"buyer": {**one, **other}, "order_ref": uuid.uuid4().hex}
+        assert client.post("/v1/orders/completed", json=body, headers=seller).status_code == 201
+
+    def same(one: dict[str, str], other: dict[str, str]) -> bool:
+        viewer = new_seller()
+        return bool(
+            lookup(client, viewer, one)["buyer_id"] == lookup(client, viewer, other)["buyer_id"]
+        )
+
+    first = new_seller()
+    together(b, c, first)  # a claim on (b, c)
+    together(a, b, new_seller())
+    together(a, b, new_seller())  # corroborated: b is folded into a, and the claim becomes (a, c)
+    assert same(a, b)
+    assert not same(a, c)
+    together(a, c, first)  # the same seller again: still one seller's word
+    assert not same(a, c)
+    together(c, a, new_seller())
+    assert same(a, c)
+    assert lookup(client, new_seller(), c)["distinct_reporters"] == 3

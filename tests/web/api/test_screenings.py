@@ -202,6 +202,47 @@ def test_a_list_entry_follows_its_buyer_into_the_record_it_is_merged_into(
     assert (entry["buyer_id"], entry["note"]) == (kept["buyer_id"], "no")
 
 
+def test_a_buyer_naming_a_clean_record_beside_its_own_is_judged_on_both(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
+) -> None:
+    for ref in ("C-1", "C-2"):  # the clean record is the older: unmerged, an order goes with it
+        completed = {"buyer": CLEAN, "order_ref": ref}
+        assert client.post("/v1/orders/completed", json=completed, headers=new_seller()).is_success
+    flag(client, new_seller, CASE, "extortion", 6)
+    blocked = {"phone": "+4915112345678"}
+    client.post("/v1/tags", json={"buyer": blocked, "reason": "other"}, headers=new_seller())
+    client.post("/v1/lists/block/entries", json={"buyer": blocked}, headers=seller)
+
+    declined = screen(client, seller, {**CLEAN, **CASE}, ref="A")
+    assert (declined["decision"], declined["risk"]["level"]) == ("decline", "high")
+    assert "extortion" in {r["code"] for r in declined["reasons"]}
+    listed = screen(client, seller, {**CLEAN, **blocked}, ref="B")
+    assert (listed["decision"], listed["reasons"][0]["code"]) == ("decline", "list")
+
+    # Nothing was merged: the clean record still ships on its own.
+    assert screen(client, seller, CLEAN, ref="C")["decision"] == "ship"
+    profile = client.post("/v1/buyers/lookup", json={"buyer": CLEAN}, headers=seller).json()
+    assert (profile["distinct_reporters"], profile["clean_sellers"]) == (0, 2)
+
+
+def test_a_known_order_named_with_another_record_keeps_its_buyer_and_is_judged_on_both(
+    client: TestClient, new_seller: Callable[..., dict[str, str]], seller: dict[str, str]
+) -> None:
+    completed = {"buyer": CLEAN, "order_ref": "C-1"}
+    assert client.post("/v1/orders/completed", json=completed, headers=new_seller()).is_success
+    assert screen(client, seller, CLEAN, ref="SO-9")["decision"] == "ship"
+    flag(client, new_seller, CASE, "extortion", 6)
+
+    again = screen(client, seller, CASE, ref="SO-9")  # the same order, now named with CASE
+    assert again["decision"] == "decline"
+    # The order is still the clean record's: a tag citing it there is order-backed.
+    cited = {"buyer": CLEAN, "reason": "non_payment", "order_ref": "SO-9"}
+    assert client.post("/v1/tags", json=cited, headers=seller).status_code == 201
+    profile = client.post("/v1/buyers/lookup", json={"buyer": CLEAN}, headers=seller).json()
+    assert [t["order_backed"] for t in profile["my_tags"]] == [True]
+    assert "extortion" not in {r["reason"] for r in profile["reasons"]}
+
+
 def test_an_expired_list_entry_does_not_count(client: TestClient, seller: dict[str, str]) -> None:
     past = client.post(
         "/v1/lists/block/entries",

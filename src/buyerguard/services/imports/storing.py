@@ -42,12 +42,13 @@ class ImportStore:
         self._sellers: dict[str | None, int] = {}
         self._linked: dict[str, int] = {}  # digests this import linked: the buyer linked to
         self._folded: dict[int, int] = {}  # buyers merged by this import: the one kept
+        self._created: set[int] = set()  # buyers this import made
         self._new = NewBuyers()
 
     def store(self, records: Sequence[ImportRecord]) -> None:
         uow, now = self.uow, self.now
         sellers = self._seller_ids(records)
-        buyers = self._buyer_ids(records)
+        buyers = self._buyer_ids(records, sellers)
         orders = [
             PendingOrder(s, b, r.order_ref or "", r.at)
             for r, s, b in zip(records, sellers, buyers, strict=True)
@@ -112,7 +113,7 @@ class ImportStore:
             found = stored.get(clean)
             self._sellers[name] = added[seller_name_key(clean)] if found is None else found
 
-    def _buyer_ids(self, records: Sequence[ImportRecord]) -> list[int]:
+    def _buyer_ids(self, records: Sequence[ImportRecord], sellers: Sequence[int]) -> list[int]:
         """As resolve_buyers; identifiers this import linked are known without a read (no other
         transaction can have moved them: they are not committed)."""
         rows = [record.buyer for record in records]
@@ -124,7 +125,15 @@ class ImportStore:
         # merges it into: only the other rows need grouping.
         found = [_one_buyer(row, known) for row in rows]
         grouped = [index for index, buyer in enumerate(found) if buyer is None]
-        resolution = link_buyers(self.uow, [rows[i] for i in grouped], known, now=self.now)
+        resolution = link_buyers(
+            self.uow,
+            [rows[i] for i in grouped],
+            known,
+            sellers=[sellers[i] for i in grouped],
+            now=self.now,
+            fresh=self._created,
+        )
+        self._created.update(resolution.created)
         self._new.add(resolution.created)
         for keep, others in resolution.merged.items():
             self._new.forget((keep, *others))
