@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def test_a_name_differing_in_case_only_is_taken(run: Cli) -> None:
 
 def authenticates(database: Database, key: str) -> bool:
     try:
-        sellers.authenticate(SqlUnitOfWork(database.sessions), key)
+        sellers.authenticate(SqlUnitOfWork(database.sessions), key, now=datetime.now(UTC))
     except AuthenticationError:
         return False
     return True
@@ -73,10 +74,14 @@ def test_another_key_is_issued_beside_the_first_and_shown_once(
         (issued["key_id"], issued["prefix"], None),
         (issued["key_id"] - 1, first[:11], None),
     ]
+    assert all(k["last_used_at"] is not None for k in keys)
     text = run("seller", "keys", "Shop")
     assert issued["prefix"] in text
     assert issued["api_key"] not in text
     assert first not in text
+    assert text.count(" used 20") == 2
+    run("seller", "key", "Shop")
+    assert run("seller", "keys", "Shop").splitlines()[0].count("never used") == 1
 
 
 def test_revoke_others_leaves_the_new_key_alone_working(run: Cli, database: Database) -> None:

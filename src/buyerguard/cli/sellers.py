@@ -105,8 +105,8 @@ def seller_key(settings: Settings, name: str, revoke_others: bool, as_json: bool
 @click.pass_obj
 @reports_errors
 def seller_keys(settings: Settings, name: str, as_json: bool) -> None:
-    """List the API keys of seller NAME, newest first: id, first characters, when issued and
-    revoked (never the keys themselves)."""
+    """List the API keys of seller NAME, newest first: id, first characters, when issued, last
+    used (to five minutes) and revoked (never the keys themselves)."""
     with opened(settings) as db:
         who = seller_named(db, name, param_hint="NAME")
         keys = sellers.list_api_keys(SqlUnitOfWork(db.sessions), who.id)
@@ -153,13 +153,16 @@ def _key(key: ApiKey) -> dict[str, Any]:
         "prefix": key.prefix,
         "created_at": key.created_at.isoformat(),
         "revoked_at": None if key.revoked_at is None else key.revoked_at.isoformat(),
+        "last_used_at": None if key.last_used_at is None else key.last_used_at.isoformat(),
     }
 
 
 def _key_line(key: ApiKey) -> str:
     state = "active" if key.active else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
     shown = f"{key.prefix}..." if key.prefix else "(issued before prefixes)"
-    return f"{key.id:>6}  {shown:<24}  issued {key.created_at:%Y-%m-%d %H:%M}  {state}"
+    used = "never used" if key.last_used_at is None else f"used {key.last_used_at:%Y-%m-%d %H:%M}"
+    issued = f"issued {key.created_at:%Y-%m-%d %H:%M}"
+    return f"{key.id:>6}  {shown:<24}  {issued}  {used:<22}  {state}"
 
 
 COMMANDS = (seller,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from buyerguard.domain.errors import InvalidInputError
@@ -16,6 +16,8 @@ _NAME_PUNCTUATION = frozenset(" ._@&'-")
 KEY_PREFIX = "bg_"
 # What identifies a key in lists without revealing it: "bg_" and 8 of its 48 random hex digits.
 SHOWN_KEY_LENGTH = len(KEY_PREFIX) + 8
+# A key's last use is stored to this precision: a busy key costs a write this often at most.
+KEY_USE_PRECISION = timedelta(minutes=5)
 
 
 class Role(StrEnum):
@@ -45,10 +47,24 @@ class ApiKey:
     prefix: str | None  # its first characters; None for a key issued before they were kept
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None  # to KEY_USE_PRECISION; None if never used since 0013
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """The seller an active key belongs to, with the key's id and last use."""
+
+    seller: Seller
+    key_id: int
+    last_used_at: datetime | None
+
+    def use_to_record(self, now: datetime) -> bool:
+        """Whether a use at `now` changes the stored last use by KEY_USE_PRECISION or more."""
+        return self.last_used_at is None or now - self.last_used_at >= KEY_USE_PRECISION
 
 
 def validate_seller_name(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from buyerguard.domain.sellers import (
 )
 from buyerguard.domain.trust import NEW_SELLER_TRUST
 from buyerguard.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger("buyerguard.web")
 
 
 class SellerExistsError(ConflictError):
@@ -116,15 +119,29 @@ def revoke_api_keys(
     return revoked
 
 
-def authenticate(uow: UnitOfWork, api_key: str) -> Seller:
-    """The seller owning this key; any bad or unknown key gets the same answer."""
+def authenticate(uow: UnitOfWork, api_key: str, *, now: datetime) -> Seller:
+    """The seller owning this key; any bad or unknown key gets the same answer. The key's last use
+    is recorded when it moved by KEY_USE_PRECISION."""
     if not api_key.startswith(KEY_PREFIX):
         raise AuthenticationError("invalid API key")
     with uow:
-        seller = uow.sellers.find_by_key_hash(hash_api_key(api_key))
-    if seller is None:
+        owner = uow.sellers.find_by_key_hash(hash_api_key(api_key))
+    if owner is None:
         raise AuthenticationError("invalid API key")
-    return seller
+    if owner.use_to_record(now):
+        _record_key_use(uow, owner.key_id, now=now)
+    return owner.seller
+
+
+def _record_key_use(uow: UnitOfWork, key_id: int, *, now: datetime) -> None:
+    """Record a key's use in a transaction of its own. A failure (a lock timeout, a read-only
+    database) is logged, not raised: the request the key opens matters more than the record."""
+    try:
+        with uow:
+            uow.sellers.record_key_use(key_id, now=now)
+            uow.commit()
+    except Exception:
+        log.exception("could not record the use of API key %s", key_id)
 
 
 def get_seller(uow: UnitOfWork, seller_id: int) -> Seller:

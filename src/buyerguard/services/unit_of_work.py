@@ -18,7 +18,7 @@ from buyerguard.domain.lists import ListEntry
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, TagFacts
 from buyerguard.domain.screening import LoggedScreening
-from buyerguard.domain.sellers import ApiKey, Role, Seller
+from buyerguard.domain.sellers import ApiKey, KeyOwner, Role, Seller
 from buyerguard.domain.tags import (
     Confirmation,
     DatedTagKey,
@@ -39,7 +39,8 @@ class SellerRepository(Protocol):
     def add_many(
         self, names: Sequence[str], *, role: Role, trust: float, now: datetime
     ) -> list[int]: ...
-    def find_by_key_hash(self, key_hash: str) -> Seller | None: ...
+    def find_by_key_hash(self, key_hash: str) -> KeyOwner | None: ...
+    def record_key_use(self, key_id: int, *, now: datetime) -> None: ...
     def add_api_key(
         self, seller_id: int, key_hash: str, *, prefix: str, now: datetime
     ) -> ApiKey: ...

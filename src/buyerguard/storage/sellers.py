@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.errors import SellerNotFoundError
-from buyerguard.domain.sellers import ApiKey, Role, Seller, seller_name_key
+from buyerguard.domain.sellers import ApiKey, KeyOwner, Role, Seller, seller_name_key
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
@@ -23,7 +23,9 @@ def _seller(row: t.SellerRow | Row[*tuple[Any, ...]]) -> Seller:
 
 
 def _api_key(row: t.ApiKeyRow) -> ApiKey:
-    return ApiKey(row.id, row.seller_id, row.prefix, row.created_at, row.revoked_at)
+    return ApiKey(
+        row.id, row.seller_id, row.prefix, row.created_at, row.revoked_at, row.last_used_at
+    )
 
 
 class SqlSellerRepository:
@@ -58,9 +60,14 @@ class SqlSellerRepository:
     ) -> list[int]:
         return imports.add_sellers(self.session, names, role=role, trust=trust, now=now)
 
-    def find_by_key_hash(self, key_hash: str) -> Seller | None:
+    def find_by_key_hash(self, key_hash: str) -> KeyOwner | None:
+        """The owner of the active key with this hash."""
         row = sql.SELLER_BY_KEY.first(self.session, {"key_hash": key_hash})
-        return None if row is None else _seller(row)
+        return None if row is None else KeyOwner(_seller(row), row.key_id, row.last_used_at)
+
+    def record_key_use(self, key_id: int, *, now: datetime) -> None:
+        key = t.ApiKeyRow
+        self.session.execute(update(key).where(key.id == key_id).values(last_used_at=now))
 
     def add_api_key(self, seller_id: int, key_hash: str, *, prefix: str, now: datetime) -> ApiKey:
         row = t.ApiKeyRow(seller_id=seller_id, key_hash=key_hash, prefix=prefix, created_at=now)

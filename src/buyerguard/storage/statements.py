@@ -96,7 +96,15 @@ ONE_ORDER = Prepared(
     )
 )
 SELLER_BY_KEY = Prepared(
-    select(SE.id, SE.name, SE.role, SE.created_at, SE.trust)
+    select(
+        SE.id,
+        SE.name,
+        SE.role,
+        SE.created_at,
+        SE.trust,
+        AK.id.label("key_id"),
+        AK.last_used_at,
+    )
     .join(AK, AK.seller_id == SE.id)
     .where(AK.key_hash == bindparam("key_hash"), AK.revoked_at.is_(None))
 )

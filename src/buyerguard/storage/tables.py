@@ -85,6 +85,7 @@ class ApiKeyRow(Base):
     prefix: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # KEY_USE_PRECISION
 
 
 class SecretCheckRow(Base):

@@ -105,7 +105,7 @@ async def get_current_seller(
     seller = cache.get(key)
     if seller is None:
         generation = cache.generation
-        seller = await run_in_threadpool(sellers.authenticate, uow_for(request), key)
+        seller = await run_in_threadpool(sellers.authenticate, uow_for(request), key, now=utc_now())
         cache.put(key, seller, generation=generation)
     return seller
 

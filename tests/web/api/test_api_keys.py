@@ -40,7 +40,8 @@ def test_a_seller_gets_another_key_beside_its_first(client: TestClient, new_sell
     assert [k["id"] for k in keys] == [issued["key_id"], issued["key_id"] - 1]
     assert keys[0]["prefix"] == issued["prefix"]
     assert all(k["revoked_at"] is None for k in keys)
-    assert set(keys[0]) == {"id", "prefix", "created_at", "revoked_at"}
+    assert set(keys[0]) == {"id", "prefix", "created_at", "revoked_at", "last_used_at"}
+    assert all(k["last_used_at"] is not None for k in keys)  # both opened a request above
     assert first["Authorization"].removeprefix("Bearer ") not in str(keys)
 
 

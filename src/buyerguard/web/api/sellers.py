@@ -79,11 +79,19 @@ class KeyOut(BaseModel):
     prefix: str | None = Field(description="The key's first characters; null for older keys.")
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When a request last used the key, to five minutes; null if never (or not "
+        "since this was kept)."
+    )
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyOut:
         return cls(
-            id=key.id, prefix=key.prefix, created_at=key.created_at, revoked_at=key.revoked_at
+            id=key.id,
+            prefix=key.prefix,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            last_used_at=key.last_used_at,
         )
 
 
