@@ -43,6 +43,7 @@ from buyerguard.services import imports as service_imports
 from buyerguard.services import orders as service_orders
 from buyerguard.services.imports import parsing, storing
 from buyerguard.services.sellers import create_seller
+from buyerguard.storage import buyers as storage_buyers
 from buyerguard.storage import repositories, unit_of_work
 from buyerguard.storage.bulk import sqlite_utc
 from buyerguard.storage.database import open_database
@@ -257,7 +258,7 @@ def stage_functions() -> list[tuple[int, str, Callable[..., Any]]]:
     Only this process is profiled: chunks parsed by the worker process show as waits for it."""
     tags_repo = repositories.SqlTagRepository
     orders_repo = repositories.SqlOrderRepository
-    buyers_repo = repositories.SqlBuyerRepository
+    buyers_repo = storage_buyers.SqlBuyerRepository
     stats_repo = repositories.SqlStatsRepository
     store = storing.ImportStore
     return [

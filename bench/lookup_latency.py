@@ -773,7 +773,7 @@ class SizeBench:
             ):
                 started = time.perf_counter_ns()
                 identifiers = hash_identifiers(buyer, SECRET)
-                (buyer_id,) = resolve_buyers(uow, [identifiers], now=NOW)
+                (buyer_id,) = resolve_buyers(uow, [identifiers], sellers=[seller], now=NOW)
                 tag = NewTag(seller, reason, "bench", None, TagSource.MANUAL, NOW)
                 (tag_id,) = store_tags(uow, [PendingTag(buyer_id, tag)], now=NOW)
                 add_tag_ns.append(time.perf_counter_ns() - started)

@@ -42,6 +42,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -581,7 +582,9 @@ def decompose(registry: setup.Registry, count: int) -> dict[str, Any]:
         found: dict[str, Any] = dict(asyncio.run(_over_asgi(application, bodies, headers, count)))
         requests = [ScreeningIn.model_validate_json(b) for b in bodies[2 * count :]]
         found["  authentication: sellers.authenticate (own session + SELECT)"] = _cpu_ms(
-            lambda _: sellers.authenticate(SqlUnitOfWork(database.sessions), setup.API_KEY),
+            lambda _: sellers.authenticate(
+                SqlUnitOfWork(database.sessions), setup.API_KEY, now=datetime.now(UTC)
+            ),
             list(range(count)),
         )
         found["  request body: ScreeningIn validation + Order()"] = _cpu_ms(

@@ -358,7 +358,7 @@ REPOSITORY_PARTS = (
 )
 SERVICE_PARTS = (
     ("hash_identifiers", "hash_identifiers (normalise + HMAC)"),
-    ("resolve_buyers", "resolve_buyers"),
+    ("resolve_buyer", "resolve_buyer"),
     ("score", "score (risk model)"),
     ("build_facts", "build_facts"),
     ("policy_in_force", "policy_in_force"),

@@ -1,5 +1,6 @@
-"""SqlBuyerRepository.merge: what is kept by buyer follows the merged-away record into the kept one,
-and of two active tags by one seller for one reason the better backed stays (on either engine)."""
+"""storage.buyers.SqlBuyerRepository.merge: what is kept by buyer follows the merged-away record
+into the kept one, and of two active tags by one seller for one reason the better backed stays (on
+either engine)."""
 
 from __future__ import annotations
 

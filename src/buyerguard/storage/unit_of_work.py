@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from buyerguard.domain.errors import ConflictError
 from buyerguard.storage import bulk
 from buyerguard.storage.alerts import SqlDeliveryRepository, SqlSubscriptionRepository
+from buyerguard.storage.buyers import SqlBuyerRepository
 from buyerguard.storage.database import GIVE_WAY_SECONDS, others_committed, tune_for_bulk_writes
 from buyerguard.storage.event_orders import SqlEventOrderRepository
 from buyerguard.storage.events import SqlEventRepository, SqlEventRulesRepository
 from buyerguard.storage.integrations import SqlIntegrationRepository
 from buyerguard.storage.links import SqlBuyerLinkRepository
 from buyerguard.storage.repositories import (
-    SqlBuyerRepository,
     SqlOrderRepository,
     SqlStatsRepository,
     SqlTagRepository,
