@@ -423,6 +423,42 @@ def test_batch_screens_each_line_and_reports_bad_ones(
     ]
 
 
+def test_a_batch_is_screened_one_group_commit_at_a_time(
+    client: TestClient, seller: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch never holds the writer for longer than one transaction of the group commit, so
+    single screenings sent meanwhile do not wait for the whole batch."""
+    committer = client.app.state.screenings  # type: ignore[attr-defined]
+    run, sizes = committer.run, []
+
+    def recording(batch: list[Any]) -> Any:
+        sizes.append(len(batch))
+        return run(batch)
+
+    monkeypatch.setattr(committer, "run", recording)
+    monkeypatch.setattr(committer, "max_batch", 2)
+    lines = [
+        json.dumps({"order": order(f"T{i}"), "buyer": {"email": f"t{i}@example.com"}})
+        for i in range(5)
+    ]
+    lines.insert(2, json.dumps({"order": order("bad", amount=-1), "buyer": CLEAN}))
+    response = client.post("/v1/screenings/batch", content="\n".join(lines), headers=seller)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5, 6]
+    assert [r["result"]["decision"] if r["result"] else r["error"]["code"] for r in results] == [
+        "ship",
+        "ship",
+        "invalid_order",
+        "ship",
+        "ship",
+        "ship",
+    ]
+    assert (sum(sizes), max(sizes)) == (5, 2)
+    refs = [r["result"]["screening_id"] for r in results if r["result"]]
+    assert len(set(refs)) == 5
+
+
 def test_a_decision_is_sent_to_screening_decided_subscribers(
     client: TestClient, seller: dict[str, str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -24,7 +25,6 @@ from buyerguard.web.dependencies import (
     CurrentSeller,
     Id,
     Limit,
-    SecretDep,
     UnitOfWorkDep,
     utc_now,
 )
@@ -69,29 +69,43 @@ class BatchOut(BaseModel):
 
 
 @router.post("/batch", response_model=BatchOut)
-async def screen_batch(
-    request: Request, seller: CurrentSeller, uow: UnitOfWorkDep, secret: SecretDep
-) -> BatchOut:
+async def screen_batch(request: Request, seller: CurrentSeller) -> BatchOut:
     """JSON Lines of screening requests in, one result or error per line out (a bad line does not
     stop the others)."""
-    requests = screening_lines(await request.body())
-    items = await run_in_threadpool(
-        screening.screen_batch, uow, requests, seller_id=seller.id, secret=secret, now=utc_now()
-    )
+    lines = await run_in_threadpool(screening_lines, await request.body())
+    now = utc_now()
+    valid = [
+        ScreeningRequest(seller.id, order, buyer, now)
+        for _, order, buyer in lines
+        if not isinstance(order, BuyerGuardError)
+    ]
+    screened = iter(await _in_turns(request.app.state.screenings, valid))
     return BatchOut(
         results=[
-            BatchLineOut(
-                line=item.line,
-                result=None
-                if item.screened is None
-                else ScreeningOut.of(
-                    item.screened.screening, RiskOut.of(item.screened.risk), item.screened.errors
-                ),
-                error=None if item.error is None else error_fields(item.error),
-            )
-            for item in items
+            _line_out(line, order if isinstance(order, BuyerGuardError) else next(screened))
+            for line, order, _ in lines
         ]
     )
+
+
+async def _in_turns(
+    committer: ScreeningCommitter, requests: list[ScreeningRequest]
+) -> list[Screened | BuyerGuardError]:
+    """Each request through the group commit, one transaction's worth at a time: single
+    screenings arriving meanwhile wait for one of those, never for the whole batch (with a
+    transaction of its own, a batch held SQLite's write lock for seconds)."""
+    results: list[Screened | BuyerGuardError] = []
+    for start in range(0, len(requests), committer.max_batch):
+        turn = requests[start : start + committer.max_batch]
+        results += await asyncio.gather(*(committer.submit(r) for r in turn))
+    return results
+
+
+def _line_out(line: int, outcome: Screened | BuyerGuardError) -> BatchLineOut:
+    if isinstance(outcome, BuyerGuardError):
+        return BatchLineOut(line=line, error=error_fields(outcome))
+    risk = RiskOut.of(outcome.risk)
+    return BatchLineOut(line=line, result=ScreeningOut.of(outcome.screening, risk, outcome.errors))
 
 
 class ScreeningPage(BaseModel):
