@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from buyerguard.cli import cli
 from buyerguard.domain.errors import AuthenticationError
@@ -15,16 +13,6 @@ from buyerguard.services import sellers
 from buyerguard.storage.database import Database
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from tests.test_cli import Cli
-
-
-@pytest.fixture
-def run(tmp_path: Path, database: Database) -> Cli:
-    env = {
-        "BUYERGUARD_DATA_DIR": str(tmp_path / "data"),
-        "BUYERGUARD_SECRET_KEY": "cli-test-secret",
-        "BUYERGUARD_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
-    }
-    return Cli(CliRunner(), env)
 
 
 def failure(run: Cli, *args: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from buyerguard.cli import evaluation, events, operations, registry, screening, sellers
+from buyerguard.cli import evaluation, events, links, operations, registry, screening, sellers
 from buyerguard.cli.common import CommandError
 from buyerguard.config import SettingsError, load_settings
 
@@ -30,7 +30,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = load_settings()
 
 
-for _module in (operations, sellers, registry, screening, evaluation, events):
+for _module in (operations, sellers, registry, links, screening, evaluation, events):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -11,6 +11,7 @@ is kept as a claim.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import NamedTuple
 
 LINK_SELLERS = 2  # distinct sellers whose word merges two buyers both known to other sellers
@@ -21,6 +22,15 @@ Pair = tuple[int, int]  # two buyers, the older (smaller id) first
 class Claim(NamedTuple):
     pair: Pair
     seller_id: int
+
+
+class PendingLink(NamedTuple):
+    """Two buyer records some sellers said are one person, not yet enough of them."""
+
+    pair: Pair
+    sellers: tuple[str, ...]  # the names of the sellers that said so, first first
+    first_at: datetime
+    last_at: datetime
 
 
 def pair_of(one: int, other: int) -> Pair:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from buyerguard.domain.links import Claim, Pair, may_merge, pair_of
+from buyerguard.domain.links import Claim, Pair, PendingLink, may_merge, pair_of
 from buyerguard.services.unit_of_work import UnitOfWork
 
 # Sellers read per buyer: two tell whether any seller other than the one giving it knows it.
@@ -54,6 +54,13 @@ class LinkRule:
         if pair not in self._claimed:
             self._claimed.update(self.uow.buyer_links.sellers_for([pair]))
         return self._claimed[pair]
+
+
+def pending_links(uow: UnitOfWork, *, limit: int) -> list[PendingLink]:
+    """For operators: pairs of buyer records claimed to be one person that are not merged yet
+    (a second seller's word merges them), most recently claimed first."""
+    with uow:
+        return uow.buyer_links.pending(limit=limit)
 
 
 def merge_if_agreed(

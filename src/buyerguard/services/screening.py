@@ -55,7 +55,8 @@ def _screen(
 ) -> Screened:
     named, apart = resolve_buyer(uow, identifiers, seller_id=seller_id, now=now)
     buyer_id, known, also = _order_buyer(uow, seller_id, order.ref, named, now=now)
-    stats, own, lists = _judged_together(uow, seller_id, (buyer_id, *apart, *also), now=now)
+    together = tuple(dict.fromkeys((buyer_id, *apart, *also)))
+    stats, own, lists = _judged_together(uow, seller_id, together, now=now)
     risk = score(stats.evidence(), now=now)
     mine = frozenset(r.reason for r in own)
     facts = build_facts(stats, risk, mine=mine, lists=lists, order=order, now=now)

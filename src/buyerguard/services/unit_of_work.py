@@ -13,7 +13,7 @@ from buyerguard.domain.graph import GraphData
 from buyerguard.domain.identifiers import HashedIdentifier
 from buyerguard.domain.inbox import IncomingEvent, PendingEvent, StoredEvent
 from buyerguard.domain.integrations.connections import Connection
-from buyerguard.domain.links import Claim, Pair
+from buyerguard.domain.links import Claim, Pair, PendingLink
 from buyerguard.domain.lists import ListEntry
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, TagFacts
@@ -66,6 +66,7 @@ class BuyerLinkRepository(Protocol):
     def known_by(self, buyer_id: int, *, limit: int) -> frozenset[int]: ...
     def sellers_for(self, pairs: Iterable[Pair]) -> dict[Pair, set[int]]: ...
     def add(self, claims: Sequence[Claim], *, now: datetime) -> None: ...
+    def pending(self, *, limit: int) -> list[PendingLink]: ...
 
 
 class TagRepository(Protocol):

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, tuple_
+from sqlalchemy import and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from buyerguard.domain.links import Claim, Pair, pair_of
+from buyerguard.domain.links import Claim, Pair, PendingLink, pair_of
 from buyerguard.domain.tags import TagStatus
 from buyerguard.storage import tables as t
 
@@ -86,6 +86,35 @@ class SqlBuyerLinkRepository:
         for row in self.session.execute(query):
             found[(row.buyer_id, row.other_id)].add(row.seller_id)
         return found
+
+    def pending(self, *, limit: int) -> list[PendingLink]:
+        """The pairs claimed most recently first, with who claimed them."""
+        link, seller = t.BuyerLinkRow, t.SellerRow
+        last = func.max(link.created_at).label("last_at")
+        pairs = self.session.execute(
+            select(link.buyer_id, link.other_id, last)
+            .group_by(link.buyer_id, link.other_id)
+            .order_by(last.desc(), link.buyer_id, link.other_id)
+            .limit(limit)
+        ).all()
+        found: dict[Pair, list[tuple[datetime, str]]] = {(p[0], p[1]): [] for p in pairs}
+        if not found:
+            return []
+        claims = select(link.buyer_id, link.other_id, link.created_at, seller.name).join(
+            seller, seller.id == link.seller_id
+        )
+        wanted = tuple_(link.buyer_id, link.other_id).in_(sorted(found))
+        for row in self.session.execute(claims.where(wanted)):
+            found[(row.buyer_id, row.other_id)].append((row.created_at, row.name))
+        return [
+            PendingLink(
+                pair,
+                tuple(name for _, name in sorted(said)),
+                min(at for at, _ in said),
+                max(at for at, _ in said),
+            )
+            for pair, said in found.items()
+        ]
 
     def add(self, claims: Sequence[Claim], *, now: datetime) -> None:
         rows = [
