@@ -293,3 +293,26 @@ def test_a_claim_follows_its_buyer_into_a_merge_and_counts_there(
     together(c, a, new_seller())
     assert same(a, c)
     assert lookup(client, new_seller(), c)["distinct_reporters"] == 3
+
+
+def test_a_known_order_completed_with_another_record_completes_on_its_own_buyer(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    shop = new_seller()
+    honest, bad = {"email": "honest@example.com"}, {"phone": "+4915112345678"}
+    for ref in ("H1", "H2"):
+        body = {"buyer": honest, "order_ref": ref}
+        assert client.post("/v1/orders/completed", json=body, headers=new_seller()).is_success
+    client.post("/v1/tags", json={"buyer": bad, "reason": "extortion"}, headers=new_seller())
+    order = {"ref": "SO-1", "amount": 20.0, "currency": "EUR", "ship_to": {"country": "DE"}}
+    order["payment_method"] = "prepaid"
+    screened = client.post("/v1/screenings", json={"order": order, "buyer": honest}, headers=shop)
+    assert screened.status_code == 201
+    # The shop's order, completed under the other record's identifier: one seller's word.
+    second = {"buyer": bad, "order_ref": "SO-1"}
+    assert client.post("/v1/orders/completed", json=second, headers=shop).status_code == 201
+
+    viewer = new_seller()
+    assert lookup(client, viewer, honest)["clean_sellers"] == 3
+    assert lookup(client, viewer, honest)["distinct_reporters"] == 0
+    assert lookup(client, viewer, bad)["clean_sellers"] == 0
