@@ -6,15 +6,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from buyerguard.domain.links import Claim, Pair, PendingLink, pair_of
 from buyerguard.domain.tags import TagStatus
 from buyerguard.storage import tables as t
+from buyerguard.storage.repositories import core_table
 
-_LINKS = t.BuyerLinkRow.__table__
+_LINKS = core_table(t.BuyerLinkRow)
 
 
 def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -80,8 +81,6 @@ class SqlBuyerLinkRepository:
         link = t.BuyerLinkRow
         query = select(link.buyer_id, link.other_id, link.seller_id).where(
             tuple_(link.buyer_id, link.other_id).in_(wanted)
-            if len(wanted) > 1
-            else and_(link.buyer_id == wanted[0][0], link.other_id == wanted[0][1])
         )
         for row in self.session.execute(query):
             found[(row.buyer_id, row.other_id)].add(row.seller_id)
