@@ -25,6 +25,12 @@ class Cli:
         assert result.exit_code == 0, result.output
         return result.output
 
+    def failure(self, *args: str) -> str:
+        """What a command that must fail with a user's error (exit 1) printed on stderr."""
+        result = self.runner.invoke(cli, list(args), env=self.env)
+        assert result.exit_code == 1, result.output
+        return result.stderr
+
 
 @pytest.fixture
 def run(tmp_path: Path, database: Database) -> Cli:

@@ -15,12 +15,6 @@ from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from tests.test_cli import Cli
 
 
-def failure(run: Cli, *args: str) -> str:
-    result = run.runner.invoke(cli, list(args), env=run.env)
-    assert result.exit_code == 1, result.output
-    return result.stderr
-
-
 @pytest.mark.parametrize("name", ["Café Müller", "Ünïcødé 店"])
 def test_a_seller_of_any_script_is_created_and_found_by_name_in_any_case(
     run: Cli, name: str
@@ -34,7 +28,7 @@ def test_a_seller_of_any_script_is_created_and_found_by_name_in_any_case(
 
 def test_a_name_differing_in_case_only_is_taken(run: Cli) -> None:
     run("seller", "create", "Demo Shop")
-    assert failure(run, "seller", "create", "demo shop") == (
+    assert run.failure("seller", "create", "demo shop") == (
         "error: seller_exists: a seller named 'Demo Shop' exists already\n"
     )
 
@@ -100,7 +94,7 @@ def test_revoking_a_key_the_seller_does_not_have_revokes_nothing(
 ) -> None:
     mine = json.loads(run("seller", "create", "Mine", "--json"))["api_key"]
     theirs = json.loads(run("seller", "create", "Theirs", "--json"))["api_key"]
-    assert failure(run, "seller", "revoke-keys", "Mine", "--key", "1", "--key", "2") == (
+    assert run.failure("seller", "revoke-keys", "Mine", "--key", "1", "--key", "2") == (
         "error: api_key_not_found: no API key 2 of seller 1\n"
     )
     assert authenticates(database, mine)

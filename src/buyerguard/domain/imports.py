@@ -10,7 +10,8 @@ from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.identifiers import HashedIdentifier, hash_identifiers
 from buyerguard.domain.reasons import get_reason
 from buyerguard.domain.sellers import seller_name_key, validate_seller_name
-from buyerguard.domain.tags import validate_note, validate_order_ref
+from buyerguard.domain.tags import validate_order_ref
+from buyerguard.domain.text import validate_note
 from buyerguard.domain.times import as_utc, refuse_future
 
 RECORD_TYPES = ("tag", "completed_order")

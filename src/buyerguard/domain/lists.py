@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from buyerguard.domain.errors import InvalidInputError
-from buyerguard.domain.text import check_text
+from buyerguard.domain.text import validate_note
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-MAX_NOTE_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,7 @@ def validate_list_name(name: str) -> str:
 
 
 def validate_entry(note: str, expires_at: datetime | None, *, now: datetime) -> None:
-    if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
-    check_text("note", note, free_text=True)
+    validate_note(note)
     if expires_at is not None and expires_at <= now:
         raise InvalidInputError("expires_at: must be in the future")
 

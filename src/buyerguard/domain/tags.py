@@ -10,9 +10,8 @@ from typing import NamedTuple
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.reasons import get_reason
-from buyerguard.domain.text import check_text
+from buyerguard.domain.text import check_text, validate_note
 
-MAX_NOTE_LENGTH = 2000
 MAX_ORDER_REF_LENGTH = 200
 
 
@@ -81,12 +80,6 @@ class Tag:
     @property
     def event_backed(self) -> bool:
         return self.source is TagSource.EVENT or self.confirmed_order_ref is not None
-
-
-def validate_note(note: str) -> None:
-    if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
-    check_text("note", note, free_text=True)
 
 
 def evidence_rank(tag: Tag) -> tuple[bool, bool]:

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 from buyerguard.domain.errors import InvalidInputError
 
+MAX_NOTE_LENGTH = 2000  # characters of a note: a seller's on a tag or list entry, an operator's
+
 _ONE_LINE = re.compile("[\x00-\x1f\ud800-\udfff]")
 _FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
@@ -45,3 +47,9 @@ def check_text(field: str, text: str, *, free_text: bool = False) -> None:
     found = unstorable(text, free_text=free_text)
     if found is not None:
         raise InvalidInputError(f"{field}: {found.message}")
+
+
+def validate_note(note: str) -> None:
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidInputError(f"note: at most {MAX_NOTE_LENGTH} characters")
+    check_text("note", note, free_text=True)
