@@ -1,8 +1,10 @@
-"""`buyerguard link-claims`: what operators see of claims that two buyer records are one person."""
+"""`buyerguard link-claims`: operators list and review claims that two records are one person."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from tests.test_cli import Cli
 
@@ -12,22 +14,66 @@ EMAIL, PHONE = ("--email", "x@example.com"), ("--phone", "+4915112345678")
 def test_a_claim_is_listed_until_a_second_seller_merges_the_records(run: Cli) -> None:
     for name in ("Shop A", "Shop B", "Claimer", "Second"):
         run("seller", "create", name)
-    assert run("link-claims") == "no pending claims\n"
+    assert run("link-claims", "list") == "no pending claims\n"
     run("tag", "--seller", "Shop A", "--reason", "extortion", *EMAIL)
     run("tag", "--seller", "Shop B", "--reason", "other", *PHONE)
     run("tag", "--seller", "Claimer", "--reason", "other", *EMAIL, *PHONE)
 
-    (claim,) = json.loads(run("link-claims", "--json"))
+    (claim,) = json.loads(run("link-claims", "list", "--json"))
     email_buyer = json.loads(run("lookup", "--seller", "Shop A", *EMAIL, "--json"))["buyer_id"]
     phone_buyer = json.loads(run("lookup", "--seller", "Shop A", *PHONE, "--json"))["buyer_id"]
     assert (claim["buyer_id"], claim["other_buyer_id"]) == (email_buyer, phone_buyer)
     assert claim["sellers"] == ["Claimer"]
     assert claim["first_claimed_at"] == claim["last_claimed_at"]
-    text = run("link-claims")
+    text = run("link-claims", "list")
     assert f"buyers {email_buyer} and {phone_buyer}" in text
     assert "1 of 2 sellers: Claimer" in text
 
     run("tag", "--seller", "Second", "--reason", "other", *PHONE, *EMAIL)
-    assert json.loads(run("link-claims", "--json")) == []
+    assert json.loads(run("link-claims", "list", "--json")) == []
     merged = json.loads(run("lookup", "--seller", "Shop A", *PHONE, "--json"))
     assert merged["buyer_id"] == email_buyer
+
+
+def claimed_pair(run: Cli) -> tuple[int, int]:
+    for name in ("Shop A", "Shop B", "Claimer"):
+        run("seller", "create", name)
+    run("tag", "--seller", "Shop A", "--reason", "extortion", *EMAIL)
+    run("tag", "--seller", "Shop B", "--reason", "other", *PHONE)
+    run("tag", "--seller", "Claimer", "--reason", "other", *EMAIL, *PHONE)
+    (claim,) = json.loads(run("link-claims", "list", "--json"))
+    return claim["buyer_id"], claim["other_buyer_id"]
+
+
+def test_an_operator_approves_a_claim_and_the_records_merge(run: Cli) -> None:
+    older, newer = claimed_pair(run)
+    text = run("link-claims", "approve", str(newer), str(older))
+    assert text == f"buyer {newer} merged into buyer {older}\n"
+    merged = json.loads(run("lookup", "--seller", "Shop A", *PHONE, "--json"))
+    assert merged["buyer_id"] == older
+    assert merged["distinct_reporters"] == 3
+    assert run("link-claims", "list") == "no pending claims\n"
+
+
+def test_an_operator_rejects_a_claim_and_later_claims_change_nothing(run: Cli) -> None:
+    older, newer = claimed_pair(run)
+    out = run("link-claims", "reject", str(older), str(newer), "--note", "not one", "--json")
+    assert json.loads(out) == {"buyer_id": older, "other_buyer_id": newer, "claims_dropped": 1}
+    run("seller", "create", "Second")
+    run("tag", "--seller", "Second", "--reason", "other", *PHONE, *EMAIL)
+    assert run("link-claims", "list") == "no pending claims\n"
+    phone = json.loads(run("lookup", "--seller", "Shop A", *PHONE, "--json"))
+    assert phone["buyer_id"] == newer
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("approve", "1", "2"), "link_claim_not_found: no pending claim that buyers 1 and 2"),
+        (("reject", "2", "0"), "OTHER_BUYER_ID: expected a whole number"),
+    ],
+)
+def test_a_review_without_a_claim_is_an_error(
+    run: Cli, args: tuple[str, ...], message: str
+) -> None:
+    assert message in run.failure("link-claims", *args)

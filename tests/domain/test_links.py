@@ -7,12 +7,23 @@ from buyerguard.domain.links import LINK_SELLERS, Pair, may_merge, pair_of
 KNOWERS = {1: {10}, 2: {20}, 3: {30, 31}, 4: set()}  # buyer: sellers that know it
 
 
-def merges(one: set[int], other: set[int], seller: int, claims: dict[Pair, set[int]]) -> bool:
+def merges(
+    one: set[int],
+    other: set[int],
+    seller: int,
+    claims: dict[Pair, set[int]],
+    apart: frozenset[Pair] = frozenset(),
+) -> bool:
     def claimed(pair: Pair) -> Collection[int]:
         return claims.get(pair, set())
 
     return may_merge(
-        frozenset(one), frozenset(other), seller, knowers=KNOWERS.__getitem__, claimed=claimed
+        frozenset(one),
+        frozenset(other),
+        seller,
+        knowers=KNOWERS.__getitem__,
+        claimed=claimed,
+        apart=apart.__contains__,
     )
 
 
@@ -35,3 +46,11 @@ def test_enough_distinct_sellers_merge_them() -> None:
 
 def test_pairs_are_ordered_oldest_first() -> None:
     assert pair_of(9, 3) == pair_of(3, 9) == (3, 9)
+
+
+def test_a_pair_ruled_apart_never_merges_whoever_says_so() -> None:
+    ruled = frozenset({(1, 2)})
+    assert not merges({1}, {2}, 99, {(1, 2): {97, 98}}, ruled)  # enough sellers
+    assert not merges({1, 4}, {2}, 99, {(2, 4): {97}}, ruled)  # any pair between the sides
+    assert not merges({2}, {1}, 10, {}, ruled)  # what the seller alone knows
+    assert merges({1}, {4}, 10, {}, ruled)  # other pairs as before

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from buyerguard.domain.links import Claim
 from buyerguard.domain.lists import ListEntry
 from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.sellers import Role
@@ -230,3 +231,18 @@ def test_equal_or_empty_notes_are_not_repeated(uow: SqlUnitOfWork) -> None:
     with uow:
         assert [e.note for e in uow.lists.entries(shop, "block")] == ["fraud"]
         assert [e.note for e in uow.lists.entries(shop, "watch")] == ["returns a lot"]
+
+
+def test_claims_and_rulings_follow_the_merged_buyer(uow: SqlUnitOfWork) -> None:
+    with uow:
+        (seller,), keep, other = setup(uow)
+        third, fourth = uow.buyers.create(2, now=NOW)
+        uow.buyer_links.add([Claim((other, third), seller)], now=NOW)
+        uow.buyer_links.keep_apart((other, fourth), note="two people", now=NOW)
+        uow.buyer_links.keep_apart((keep, other), note=None, now=NOW)
+        uow.buyers.merge(keep, [other], now=NOW)
+        assert uow.buyer_links.sellers_for([(keep, third)]) == {(keep, third): {seller}}
+        assert uow.buyer_links.sellers_for([(other, third)]) == {(other, third): set()}
+        # The ruling between the two records themselves has nothing left to keep apart.
+        pairs = [(keep, fourth), (other, fourth), (keep, other)]
+        assert uow.buyer_links.apart(pairs) == {(keep, fourth)}

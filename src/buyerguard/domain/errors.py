@@ -68,6 +68,10 @@ class ApiKeyNotFoundError(NotFoundError):
     code = "api_key_not_found"
 
 
+class LinkClaimNotFoundError(NotFoundError):
+    code = "link_claim_not_found"
+
+
 class InvalidImportError(InvalidInputError):
     """A bulk import with bad lines; nothing of it was stored."""
 

@@ -5,7 +5,8 @@ seller's word enough, a competitor or a liar could hang a tagged buyer's record 
 (or dilute a bad buyer's record with a clean one) by giving one identifier of each on a tag. So a
 seller merges freely what only it knows, but two buyers that other sellers know too are merged
 only once `LINK_SELLERS` distinct sellers have given them together; until then each seller's word
-is kept as a claim.
+is kept as a claim. An operator reviews the claims: approving one merges the pair at once,
+rejecting one rules the two records apart, and no seller's word merges them after that.
 """
 
 from __future__ import annotations
@@ -49,10 +50,14 @@ def may_merge(
     *,
     knowers: Callable[[int], Collection[int]],
     claimed: Callable[[Pair], Collection[int]],
+    apart: Callable[[Pair], bool],
 ) -> bool:
-    """Whether `seller_id`, giving buyers `one` and `other` together, merges them: when at most one
-    side is known to other sellers (`knowers`: some sellers that know a buyer), or enough sellers
-    said so (`claimed`: who said a pair)."""
+    """Whether `seller_id`, giving buyers `one` and `other` together, merges them: never when an
+    operator ruled a pair of them `apart`; otherwise when at most one side is known to other
+    sellers (`knowers`: some sellers that know a buyer), or enough sellers said so (`claimed`: who
+    said a pair)."""
+    if any(apart(pair_of(a, b)) for a in one for b in other):
+        return False
     if not all(any(known_to_others(knowers(b), seller_id) for b in side) for side in (one, other)):
         return True
     sellers = {seller_id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from buyerguard.domain.links import Claim, Pair, PendingLink, may_merge, pair_of
+from buyerguard.domain.links import Claim, Pair, may_merge, pair_of
 from buyerguard.services.unit_of_work import UnitOfWork
 
 # Sellers read per buyer: two tell whether any seller other than the one giving it knows it.
@@ -27,14 +27,24 @@ class LinkRule:
         self.claims: list[Claim] = []
         self._knowers: dict[int, frozenset[int]] = {}
         self._claimed: dict[Pair, set[int]] = {}
+        self._apart: dict[Pair, bool] = {}
 
     def __call__(self, one: frozenset[int], other: frozenset[int], index: int) -> bool:
         seller = self.sellers[index]
         if all(b in self.fresh for b in one) or all(b in self.fresh for b in other):
             return True
-        if may_merge(one, other, seller, knowers=self._known_by, claimed=self._claimed_by):
+        if may_merge(
+            one,
+            other,
+            seller,
+            knowers=self._known_by,
+            claimed=self._claimed_by,
+            apart=self._ruled_apart,
+        ):
             return True
         for pair in sorted(pair_of(a, b) for a in one for b in other):
+            if self._ruled_apart(pair):
+                continue  # an operator decided: the seller's word changes nothing
             self._claimed_by(pair).add(seller)  # a later row of another seller corroborates it
             self.claims.append(Claim(pair, seller))
         return False
@@ -50,17 +60,15 @@ class LinkRule:
             self._knowers[buyer_id] = self.uow.buyer_links.known_by(buyer_id, limit=KNOWERS_READ)
         return self._knowers[buyer_id]
 
+    def _ruled_apart(self, pair: Pair) -> bool:
+        if pair not in self._apart:
+            self._apart[pair] = pair in self.uow.buyer_links.apart([pair])
+        return self._apart[pair]
+
     def _claimed_by(self, pair: Pair) -> set[int]:
         if pair not in self._claimed:
             self._claimed.update(self.uow.buyer_links.sellers_for([pair]))
         return self._claimed[pair]
-
-
-def pending_links(uow: UnitOfWork, *, limit: int) -> list[PendingLink]:
-    """For operators: pairs of buyer records claimed to be one person that are not merged yet
-    (a second seller's word merges them), most recently claimed first."""
-    with uow:
-        return uow.buyer_links.pending(limit=limit)
 
 
 def merge_if_agreed(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import Table, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,39 +16,32 @@ from buyerguard.storage import tables as t
 from buyerguard.storage.repositories import core_table
 
 _LINKS = core_table(t.BuyerLinkRow)
+_APART = core_table(t.BuyerLinkApartRow)
 
 
-def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert the claims, leaving those already there (two requests may make one at once)."""
+def _insert_missing(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, leaving those already there (two requests may make one at once)."""
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(module.insert(_LINKS).on_conflict_do_nothing(), rows)
+    session.execute(module.insert(table).on_conflict_do_nothing(), rows)
 
 
 def rekey_links(session: Session, keep: int, other: int) -> None:
-    """`other` is folded into `keep`: its claims become `keep`'s, and those between the two go."""
-    link = t.BuyerLinkRow
-    involved = or_(link.buyer_id == other, link.other_id == other)
-    rows = session.execute(
-        select(link.buyer_id, link.other_id, link.seller_id, link.created_at).where(involved)
-    ).all()
-    if not rows:
-        return
-    session.execute(delete(link).where(involved))
-    moved = []
-    for row in rows:
-        one, two = (keep if b == other else b for b in (row.buyer_id, row.other_id))
-        if one != two:
-            low, high = pair_of(one, two)
-            moved.append(
-                {
-                    "buyer_id": low,
-                    "other_id": high,
-                    "seller_id": row.seller_id,
-                    "created_at": row.created_at,
-                }
-            )
-    if moved:
-        _insert_missing(session, moved)
+    """`other` is folded into `keep`: its claims and rulings become `keep`'s, and those between
+    the two go."""
+    for table in (_LINKS, _APART):
+        involved = or_(table.c.buyer_id == other, table.c.other_id == other)
+        rows = session.execute(select(table).where(involved)).mappings().all()
+        if not rows:
+            continue
+        session.execute(delete(table).where(involved))
+        moved = []
+        for row in rows:
+            one, two = (keep if b == other else b for b in (row["buyer_id"], row["other_id"]))
+            if one != two:
+                low, high = pair_of(one, two)
+                moved.append({**row, "buyer_id": low, "other_id": high})
+        if moved:
+            _insert_missing(session, table, moved)
 
 
 class SqlBuyerLinkRepository:
@@ -126,4 +119,24 @@ class SqlBuyerLinkRepository:
             for c in dict.fromkeys(claims)
         ]
         if rows:
-            _insert_missing(self.session, rows)
+            _insert_missing(self.session, _LINKS, rows)
+
+    def apart(self, pairs: Iterable[Pair]) -> set[Pair]:
+        """Which of these pairs an operator ruled apart."""
+        wanted = sorted(set(pairs))
+        if not wanted:
+            return set()
+        query = select(_APART.c.buyer_id, _APART.c.other_id).where(
+            tuple_(_APART.c.buyer_id, _APART.c.other_id).in_(wanted)
+        )
+        return {(row.buyer_id, row.other_id) for row in self.session.execute(query)}
+
+    def keep_apart(self, pair: Pair, *, note: str | None, now: datetime) -> int:
+        """Rule the pair apart, dropping its claims; returns how many claims there were."""
+        link = t.BuyerLinkRow
+        dropped = self.session.execute(
+            delete(link).where(link.buyer_id == pair[0], link.other_id == pair[1])
+        )
+        ruling = {"buyer_id": pair[0], "other_id": pair[1], "note": note, "decided_at": now}
+        _insert_missing(self.session, _APART, [ruling])
+        return int(dropped.rowcount)  # type: ignore[attr-defined]  # DML results carry rowcount

@@ -130,6 +130,19 @@ class BuyerLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class BuyerLinkApartRow(Base):
+    """An operator's ruling that two buyer records are not one person: no seller's word merges
+    them (domain.links). Follows its records into later merges, as claims do."""
+
+    __tablename__ = "buyer_links_apart"
+    __table_args__ = (Index("ix_buyer_links_apart_other", "other_id"),)
+
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), primary_key=True)  # the older
+    other_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), primary_key=True)
+    note: Mapped[str | None] = mapped_column(Text)  # the operator's, never shown to sellers
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class TagRow(Base):
     __tablename__ = "tags"
     __table_args__ = (

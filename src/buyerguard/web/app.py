@@ -27,6 +27,7 @@ from buyerguard.web.api import (
     events,
     imports,
     integrations,
+    links,
     lists,
     orders,
     policies,
@@ -100,7 +101,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     install_error_handlers(app)
     for module in (tags, buyers, orders, imports, sellers, screenings, policies, lists):
         app.include_router(module.router)
-    for module in (events, integrations, subscriptions):
+    for module in (events, integrations, subscriptions, links):
         app.include_router(module.router)
     registry = CollectorRegistry()
     _add_operations(app, registry)
