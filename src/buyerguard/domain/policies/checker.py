@@ -6,26 +6,18 @@ parsed again with cel-python's grammar (the same CEL syntax, with positions) and
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from celpy.celparser import CELParseError, CELParser
 from lark import Token, Tree
 
 from buyerguard.domain.lists import list_name_problem
+from buyerguard.domain.policies import grammar as g
 from buyerguard.domain.policies import vocabulary as v
+from buyerguard.domain.policies.grammar import ConditionError
 from buyerguard.domain.policies.patterns import regex_problem
 from buyerguard.domain.reasons import REASON_CODES
-
-
-class ConditionError(Exception):
-    """A mistake in a condition; `column` is 1-based within the condition text."""
-
-    def __init__(self, column: int, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -56,41 +48,6 @@ class _Found:
     renamed: list[tuple[int, int, str]] = field(default_factory=list)  # offset, length, new name
 
 
-# Grammar levels that, with a single child, only pass their child through.
-_PASS_THROUGH = frozenset(
-    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication"}
-    | {"unary", "member", "primary", "paren_expr"}
-)
-_UNSUPPORTED = {
-    "member_index": "indexing with [...]",
-    "member_object": "message construction",
-    "dot_ident": "names with a leading dot",
-    "dot_ident_arg": "functions with a leading dot",
-    "map_lit": "map literals",
-}
-_ORDERED = {"relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">="}
-_EQUALITY = {"relation_eq": "==", "relation_ne": "!="}
-_ARITHMETIC = {
-    "addition_add": "+",
-    "addition_sub": "-",
-    "multiplication_mul": "*",
-    "multiplication_div": "/",
-    "multiplication_mod": "%",
-}
-_LITERAL_TYPES = {
-    "INT_LIT": v.INT,
-    "FLOAT_LIT": v.DOUBLE,
-    "STRING_LIT": v.STRING,
-    "MLSTRING_LIT": v.STRING,
-    "BOOL_LIT": v.BOOL,
-}
-_REFUSED_LITERALS = {
-    "UINT_LIT": "unsigned integers are not used in policies; drop the u",
-    "BYTES_LIT": "bytes are not used in policies",
-    "NULL_LIT": "null is not used in policies: every name always has a value",
-}
-
-
 def check_condition(text: str) -> References:
     """Parse and check `text`; raise ConditionError for the first mistake found."""
     try:
@@ -119,40 +76,6 @@ def _renamed(text: str, renamed: list[tuple[int, int, str]]) -> str:
     return text
 
 
-def _column(node: Tree[Token] | Token) -> int:
-    if isinstance(node, Token):
-        return node.column or 1
-    return int(getattr(node.meta, "column", 1))
-
-
-def _subtree(node: Tree[Token] | Token) -> Tree[Token]:
-    if isinstance(node, Token):  # the grammar only puts tokens at leaves; guards the type
-        raise ConditionError(_column(node), f"unexpected {node.value!r}")
-    return node
-
-
-def _token(node: Tree[Token], index: int) -> Token:
-    child = node.children[index]
-    if not isinstance(child, Token):  # the grammar puts a token here; guards the type
-        raise ConditionError(_column(child), "unexpected expression")
-    return child
-
-
-def _suggest(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1)
-    return f'; did you mean "{close[0]}"?' if close else ""
-
-
-_EXAMPLES = {v.REASON_CODE: "extortion", v.LIST_NAME: "vip", v.REGEX: "^75"}
-
-
-def _string_literal(token: Token) -> str:
-    # Reason codes and list names never need escapes, so a literal with one simply won't match.
-    text = str(token).lstrip("rR")
-    quote = text[:3] if text[:3] in ('"""', "'''") else text[0]
-    return text[len(quote) : -len(quote)]
-
-
 class _Checker:
     def __init__(self) -> None:
         self.found = _Found()
@@ -173,11 +96,11 @@ class _Checker:
         }
 
     def check(self, node: Tree[Token] | Token) -> _Value:
-        node = _subtree(node)
-        if node.data in _PASS_THROUGH and len(node.children) == 1:
+        node = g.subtree(node)
+        if node.data in g.PASS_THROUGH and len(node.children) == 1:
             return self.check(node.children[0])
-        if node.data in _UNSUPPORTED:
-            raise ConditionError(_column(node), f"{_UNSUPPORTED[node.data]} is not supported")
+        if node.data in g.UNSUPPORTED:
+            raise ConditionError(g.column(node), f"{g.UNSUPPORTED[node.data]} is not supported")
         return self._handlers[str(node.data)](node)
 
     def _ternary(self, node: Tree[Token]) -> _Value:
@@ -203,7 +126,7 @@ class _Checker:
             raise ConditionError(value.column, f"{operator} needs {type_}, not {value.type}")
 
     def _relation(self, node: Tree[Token]) -> _Value:
-        operator, right_node = (_subtree(child) for child in node.children)
+        operator, right_node = (g.subtree(child) for child in node.children)
         left, right = self.check(operator.children[0]), self.check(right_node)
         if operator.data == "relation_in":
             self._membership(left, right)
@@ -212,8 +135,8 @@ class _Checker:
         return _Value(v.BOOL, left.column)
 
     def _comparison(self, operator: str, left: _Value, right: _Value) -> None:
-        symbol = _ORDERED.get(operator) or _EQUALITY[operator]
-        allowed = {v.INT, v.DOUBLE, v.STRING} | (set() if operator in _ORDERED else {v.BOOL})
+        symbol = g.ORDERED.get(operator) or g.EQUALITY[operator]
+        allowed = {v.INT, v.DOUBLE, v.STRING} | (set() if operator in g.ORDERED else {v.BOOL})
         numeric = left.type in v.NUMERIC and right.type in v.NUMERIC
         if not numeric and (left.type != right.type or left.type not in allowed):
             raise ConditionError(
@@ -221,7 +144,7 @@ class _Checker:
             )
         for named, other in ((left, right), (right, left)):
             variable = v.VARIABLES_BY_NAME.get(named.name)
-            if operator in _EQUALITY:
+            if operator in g.EQUALITY:
                 # Only equality needs a value the name can hold: "M" orders country codes fine.
                 self._check_literals(named, other.literals)
             elif variable and variable.values:
@@ -247,9 +170,9 @@ class _Checker:
                 )
 
     def _arithmetic(self, node: Tree[Token]) -> _Value:
-        operator, right_node = (_subtree(child) for child in node.children)
+        operator, right_node = (g.subtree(child) for child in node.children)
         left, right = self.check(operator.children[0]), self.check(right_node)
-        symbol = _ARITHMETIC[str(operator.data)]
+        symbol = g.ARITHMETIC[str(operator.data)]
         allowed = {"+": {v.INT, v.DOUBLE, v.STRING}, "%": {v.INT}}.get(symbol, v.NUMERIC)
         if left.type not in allowed:
             raise ConditionError(left.column, f"{symbol} does not apply to {left.type}")
@@ -261,34 +184,34 @@ class _Checker:
         return _Value(left.type, left.column)
 
     def _unary(self, node: Tree[Token]) -> _Value:
-        operator, operand_node = (_subtree(child) for child in node.children)
+        operator, operand_node = (g.subtree(child) for child in node.children)
         operand = self.check(operand_node)
         if operator.data == "unary_not":
             self._require(operand, v.BOOL, "!")
         elif operand.type not in v.NUMERIC:
             raise ConditionError(operand.column, f"- needs int or double, not {operand.type}")
-        return _Value(operand.type, _column(operator))
+        return _Value(operand.type, g.column(operator))
 
     def _ident(self, node: Tree[Token]) -> _Value:
-        token = _token(node, 0)
+        token = g.token(node, 0)
         return self._variable(str(token), token)
 
     def _variable(self, name: str, token: Token) -> _Value:
         variable = v.VARIABLES_BY_NAME.get(name)
         if variable is None:
             if name in v.FUNCTIONS_BY_NAME:
-                raise ConditionError(_column(token), f'{name} is a function: write {name}("...")')
+                raise ConditionError(g.column(token), f'{name} is a function: write {name}("...")')
             known = [n for n in v.VARIABLES_BY_NAME if "." not in n]
-            raise ConditionError(_column(token), f'unknown name "{name}"' + _suggest(name, known))
+            raise ConditionError(g.column(token), f'unknown name "{name}"' + g.suggest(name, known))
         if variable.type not in v.MESSAGES and variable.type != v.BUYER:
             self.found.names.add(name)
-        return _Value(variable.type, _column(token), name)
+        return _Value(variable.type, g.column(token), name)
 
     def _field(self, node: Tree[Token]) -> _Value:
         base = self.check(node.children[0])
-        token = _token(node, 1)
+        token = g.token(node, 1)
         if base.type not in v.MESSAGES:
-            raise ConditionError(_column(token), f"{base.type} has no fields")
+            raise ConditionError(g.column(token), f"{base.type} has no fields")
         path = f"{base.name}.{token}"
         if path not in v.VARIABLES_BY_NAME:
             prefix = base.name + "."
@@ -298,31 +221,31 @@ class _Checker:
                 if name.startswith(prefix) and "." not in name.removeprefix(prefix)
             ]
             raise ConditionError(
-                _column(token),
-                f'{base.name} has no field "{token}"{_suggest(str(token), fields)} '
+                g.column(token),
+                f'{base.name} has no field "{token}"{g.suggest(str(token), fields)} '
                 f"(fields: {', '.join(fields)})",
             )
         # Errors about the whole path point at its start, not at the last field.
         return replace(self._variable(path, token), column=base.column)
 
     def _call(self, node: Tree[Token]) -> _Value:
-        token, rest = _token(node, 0), node.children[1:]
+        token, rest = g.token(node, 0), node.children[1:]
         function = v.FUNCTIONS_BY_NAME.get(str(token))
         if function is None:
-            raise ConditionError(_column(token), self._unknown_function(str(token)))
+            raise ConditionError(g.column(token), self._unknown_function(str(token)))
         arguments = self._arguments(function, token, rest)
         replacement = dict(function.replaced).get(arguments[0].type) if arguments else None
         if replacement is not None:
             # A condition is one line, so its columns are offsets into its text.
-            self.found.renamed.append((_column(token) - 1, len(token), replacement))
-        return _Value(function.result, _column(token))
+            self.found.renamed.append((g.column(token) - 1, len(token), replacement))
+        return _Value(function.result, g.column(token))
 
     def _method(self, node: Tree[Token]) -> _Value:
-        receiver_node, token, rest = node.children[0], _token(node, 1), node.children[2:]
+        receiver_node, token, rest = node.children[0], g.token(node, 1), node.children[2:]
         receiver = self.check(receiver_node)
         method = v.METHODS_BY_NAME.get(str(token))
         if method is None:
-            raise ConditionError(_column(token), self._unknown_function(str(token)))
+            raise ConditionError(g.column(token), self._unknown_function(str(token)))
         if receiver.type != v.STRING:
             raise ConditionError(
                 receiver.column, f"{method.name}() is called on a string, not {receiver.type}"
@@ -338,16 +261,16 @@ class _Checker:
         if name in v.VARIABLES_BY_NAME:
             return f"{name} is not a function"
         names = [*v.FUNCTIONS_BY_NAME, *v.METHODS_BY_NAME]
-        return f'unknown function "{name}"' + _suggest(name, names)
+        return f'unknown function "{name}"' + g.suggest(name, names)
 
     def _arguments(
         self, function: v.Function, token: Token, rest: list[Tree[Token] | Token]
     ) -> list[_Value]:
-        arguments = _subtree(rest[0]).children if rest else []
+        arguments = g.subtree(rest[0]).children if rest else []
         if len(arguments) != len(function.parameters):
             count = len(function.parameters)
             raise ConditionError(
-                _column(token),
+                g.column(token),
                 f"{function.name}() takes {count} argument{'s' * (count != 1)}, "
                 f"not {len(arguments)}",
             )
@@ -368,7 +291,7 @@ class _Checker:
             raise ConditionError(
                 value.column,
                 f"{function.name}() takes a {parameter} in quotes, such as "
-                f'{function.name}("{_EXAMPLES[parameter]}")',
+                f'{function.name}("{g.EXAMPLES[parameter]}")',
             )
         text, column = value.literals[0]
         if parameter == v.REGEX:
@@ -383,27 +306,27 @@ class _Checker:
         elif text not in REASON_CODES:
             raise ConditionError(
                 column,
-                f'unknown reason "{text}"{_suggest(text, REASON_CODES)} '
+                f'unknown reason "{text}"{g.suggest(text, REASON_CODES)} '
                 f"(reasons: {', '.join(REASON_CODES)})",
             )
         else:
             self.found.reasons.append(text)
 
     def _literal(self, node: Tree[Token]) -> _Value:
-        token = _token(node, 0)
-        if token.type in _REFUSED_LITERALS:
-            raise ConditionError(_column(token), _REFUSED_LITERALS[token.type])
-        type_ = _LITERAL_TYPES[token.type]
+        token = g.token(node, 0)
+        if token.type in g.REFUSED_LITERALS:
+            raise ConditionError(g.column(token), g.REFUSED_LITERALS[token.type])
+        type_ = g.LITERAL_TYPES[token.type]
         if type_ != v.STRING:
-            return _Value(type_, _column(token))
-        literals = ((_string_literal(token), _column(token)),)
-        return _Value(type_, _column(token), literals=literals, source=str(token))
+            return _Value(type_, g.column(token))
+        literals = ((g.string_literal(token), g.column(token)),)
+        return _Value(type_, g.column(token), literals=literals, source=str(token))
 
     def _list(self, node: Tree[Token]) -> _Value:
-        elements = _subtree(node.children[0]).children if node.children else []
+        elements = g.subtree(node.children[0]).children if node.children else []
         items = [self.check(element) for element in elements]
         if not items:
-            raise ConditionError(_column(node), "an empty list matches nothing")
+            raise ConditionError(g.column(node), "an empty list matches nothing")
         for item in items[1:]:
             if item.type != items[0].type:
                 raise ConditionError(
@@ -412,4 +335,4 @@ class _Checker:
         literals = None
         if all(item.literals is not None for item in items):
             literals = tuple(literal for item in items for literal in item.literals or ())
-        return _Value(v.list_of(items[0].type), _column(node), literals=literals)
+        return _Value(v.list_of(items[0].type), g.column(node), literals=literals)

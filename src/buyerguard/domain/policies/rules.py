@@ -12,7 +12,8 @@ import cel
 
 from buyerguard.domain.errors import InvalidInputError
 from buyerguard.domain.policies import conditions
-from buyerguard.domain.policies.checker import ConditionError, check_condition
+from buyerguard.domain.policies.checker import check_condition
+from buyerguard.domain.policies.grammar import ConditionError
 from buyerguard.domain.reputation import MEDIUM_RISK
 from buyerguard.domain.text import unstorable
 
