@@ -77,3 +77,18 @@ def test_a_review_without_a_claim_is_an_error(
     run: Cli, args: tuple[str, ...], message: str
 ) -> None:
     assert message in run.failure("link-claims", *args)
+
+
+def test_an_operator_lists_and_undoes_a_merge(run: Cli) -> None:
+    older, newer = claimed_pair(run)
+    assert run("merges", "list") == "no merges\n"
+    run("link-claims", "approve", str(older), str(newer))
+    (merge,) = json.loads(run("merges", "list", "--buyer", str(newer), "--json"))
+    assert (merge["buyer_id"], merge["merged_buyer_id"]) == (older, newer)
+    assert f"buyer {newer} into buyer {older}" in run("merges", "list")
+
+    text = run("merges", "undo", str(merge["id"]))
+    assert text == f"merge {merge['id']} undone: buyers {older} and {newer} are apart\n"
+    phone = json.loads(run("lookup", "--seller", "Shop A", *PHONE, "--json"))
+    assert (phone["buyer_id"], phone["distinct_reporters"]) == (newer, 1)  # Shop B alone
+    assert "merge_undone" in run.failure("merges", "undo", str(merge["id"]))

@@ -1,4 +1,4 @@
-"""Claims that two buyer records are one person, for operators who watch the registry."""
+"""For operators watching the registry: claims that two buyer records are one person; merges."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from buyerguard.cli.common import RowId, emit, now, opened, reports_errors
 from buyerguard.config import Settings
 from buyerguard.domain.links import LINK_SELLERS, PendingLink
+from buyerguard.domain.merges import Merge
 from buyerguard.services import link_review
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
@@ -83,6 +84,65 @@ def claims_reject(
     )
 
 
+@click.group("merges")
+def merges() -> None:
+    """Merges of two buyer records into one, and undoing them.
+
+    A merge folds one record into another (by two sellers' word, an operator's approval, or a
+    seller's own records). One found wrong is undone: what it moved goes back, and the two
+    records are ruled apart (see link-claims)."""
+
+
+@merges.command("list", short_help="Merges, newest first.")
+@click.option("--buyer", "buyer_id", type=RowId(), default=None, help="Of this buyer only.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@reports_errors
+def merges_list(settings: Settings, buyer_id: int | None, limit: int, as_json: bool) -> None:
+    """List merges newest first, with the record kept and the one folded into it; with --buyer,
+    those that kept or folded away that buyer."""
+    with opened(settings) as db:
+        found = link_review.list_merges(SqlUnitOfWork(db.sessions), buyer_id, limit=limit)
+    text = "\n".join(map(_merge_line, found)) or "no merges"
+    emit([_merge_json(m) for m in found], as_json=as_json, text=text)
+
+
+@merges.command("undo", short_help="Undo a merge of two buyer records.")
+@click.argument("merge_id", type=RowId())
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@reports_errors
+def merges_undo(settings: Settings, merge_id: int, as_json: bool) -> None:
+    """Move back to the merged record what the merge moved (identifiers, tags, orders, logged
+    screenings, list entries) and restore the duplicates it removed; what reached the kept record
+    since stays there. The two records are then ruled apart. Merges along a chain are undone
+    newest first."""
+    with opened(settings) as db:
+        merge = link_review.undo_merge(SqlUnitOfWork(db.sessions), merge_id, now=now())
+    emit(
+        _merge_json(merge),
+        as_json=as_json,
+        text=f"merge {merge.id} undone: buyers {merge.buyer_id} and {merge.merged_id} are apart",
+    )
+
+
+def _merge_json(merge: Merge) -> dict[str, Any]:
+    return {
+        "id": merge.id,
+        "buyer_id": merge.buyer_id,
+        "merged_buyer_id": merge.merged_id,
+        "merged_at": merge.merged_at.isoformat(),
+        "undone_at": merge.undone_at.isoformat() if merge.undone_at else None,
+    }
+
+
+def _merge_line(merge: Merge) -> str:
+    undone = f"  undone {merge.undone_at:%Y-%m-%d %H:%M}" if merge.undone_at else ""
+    what = f"buyer {merge.merged_id} into buyer {merge.buyer_id}"
+    return f"{merge.id:>6}  {merge.merged_at:%Y-%m-%d %H:%M}  {what}{undone}"
+
+
 def _json(link: PendingLink) -> dict[str, Any]:
     return {
         "buyer_id": link.pair[0],
@@ -99,4 +159,4 @@ def _line(link: PendingLink) -> str:
     return f"{link.last_at:%Y-%m-%d %H:%M}  {pair:<30}  {said}: {', '.join(link.sellers)}"
 
 
-COMMANDS = (link_claims,)
+COMMANDS = (link_claims, merges)

@@ -72,6 +72,10 @@ class LinkClaimNotFoundError(NotFoundError):
     code = "link_claim_not_found"
 
 
+class MergeNotFoundError(NotFoundError):
+    code = "merge_not_found"
+
+
 class InvalidImportError(InvalidInputError):
     """A bulk import with bad lines; nothing of it was stored."""
 

@@ -1,4 +1,5 @@
-"""Operators' review of sellers' claims that two buyer records are one person (domain.links)."""
+"""Operators' review of how buyer records are joined: sellers' claims that two records are one
+person (domain.links), and the merges made, which an operator may undo (domain.merges)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 
 from buyerguard.domain.errors import LinkClaimNotFoundError
 from buyerguard.domain.links import Pair, PendingLink, pair_of
+from buyerguard.domain.merges import Merge
 from buyerguard.domain.text import validate_note
 from buyerguard.services.buyers import refresh_stats
 from buyerguard.services.unit_of_work import UnitOfWork
@@ -42,6 +44,25 @@ def reject_link(
         dropped = uow.buyer_links.keep_apart(pair, note=note, now=now)
         uow.commit()
     return dropped
+
+
+def list_merges(uow: UnitOfWork, buyer_id: int | None, *, limit: int) -> list[Merge]:
+    """Merges newest first: those that kept or folded away `buyer_id`, or all."""
+    with uow:
+        return uow.buyers.merges(buyer_id, limit=limit)
+
+
+def undo_merge(uow: UnitOfWork, merge_id: int, *, now: datetime) -> Merge:
+    """Take a merged record out of the one it was folded into, and rule the two apart so that no
+    seller's word merges them again."""
+    with uow:
+        merge = uow.buyers.undo_merge(merge_id, now=now)
+        pair = pair_of(merge.buyer_id, merge.merged_id)
+        uow.buyer_links.keep_apart(pair, note=f"merge {merge_id} undone", now=now)
+        uow.tags.expire(now=now, buyer_ids=pair)
+        refresh_stats(uow, pair, now=now)
+        uow.commit()
+    return merge
 
 
 def _claimed(uow: UnitOfWork, pair: Pair) -> None:

@@ -15,6 +15,7 @@ from buyerguard.domain.inbox import IncomingEvent, PendingEvent, StoredEvent
 from buyerguard.domain.integrations.connections import Connection
 from buyerguard.domain.links import Claim, Pair, PendingLink
 from buyerguard.domain.lists import ListEntry
+from buyerguard.domain.merges import Merge
 from buyerguard.domain.orders import KnownOrder, OrderRecord
 from buyerguard.domain.profiles import BuyerStats, TagFacts
 from buyerguard.domain.screening import LoggedScreening
@@ -60,6 +61,8 @@ class BuyerRepository(Protocol):
     def link(self, links: Sequence[tuple[int, HashedIdentifier]], *, now: datetime) -> None: ...
     def merge(self, keep: int, others: Sequence[int], *, now: datetime) -> None: ...
     def live_buyers(self, buyer_ids: Iterable[int]) -> dict[int, int]: ...
+    def merges(self, buyer_id: int | None, *, limit: int) -> list[Merge]: ...
+    def undo_merge(self, merge_id: int, *, now: datetime) -> Merge: ...
 
 
 class BuyerLinkRepository(Protocol):

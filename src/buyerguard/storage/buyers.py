@@ -11,11 +11,19 @@ from sqlalchemy import and_, bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from buyerguard.domain.identifiers import HashedIdentifier
+from buyerguard.domain.merges import Merge
 from buyerguard.domain.tags import Tag, TagStatus, evidence_rank
 from buyerguard.storage import imports
 from buyerguard.storage import statements as sql
 from buyerguard.storage import tables as t
 from buyerguard.storage.links import rekey_links
+from buyerguard.storage.merges import (
+    BACKED_TAG,
+    REMOVED_TAG,
+    MergeJournal,
+    list_merges,
+    undo_merge,
+)
 from buyerguard.storage.repositories import batched, core_table, expire_tags, tag_from_row
 from buyerguard.storage.screening import merge_list_entries
 
@@ -42,28 +50,40 @@ class SqlBuyerRepository:
     def merge(self, keep: int, others: Sequence[int], *, now: datetime) -> None:
         """Fold `others` into `keep`, one at a time: everything kept by buyer moves to `keep`,
         but of two active tags by one seller for one reason only the better backed stays. Tags
-        past their expiry at `now` are marked expired first: they stand in no other's way."""
+        past their expiry at `now` are marked expired first: they stand in no other's way. Each
+        merge is journaled, for an operator to undo (storage.merges)."""
         for other in others:
             expire_tags(self.session, now=now, buyer_ids=(keep, other))
-            self._merge_one(keep, other)
-        self.session.execute(
-            update(t.BuyerRow).where(t.BuyerRow.id.in_(others)).values(merged_into=keep)
-        )
-        self._back_with_own_orders(keep)
+            journal = MergeJournal.start(self.session, keep, other, now=now)
+            self._merge_one(keep, other, journal)
+            self.session.execute(
+                update(t.BuyerRow).where(t.BuyerRow.id == other).values(merged_into=keep)
+            )
+            journal.note(BACKED_TAG, self._back_with_own_orders(keep))
 
-    def _back_with_own_orders(self, buyer: int) -> None:
-        """A tag and the order it cites may have come on two buyers now one: the tag is backed."""
+    def merges(self, buyer_id: int | None, *, limit: int) -> list[Merge]:
+        return list_merges(self.session, buyer_id, limit=limit)
+
+    def undo_merge(self, merge_id: int, *, now: datetime) -> Merge:
+        return undo_merge(self.session, merge_id, now=now)
+
+    def _back_with_own_orders(self, buyer: int) -> list[int]:
+        """A tag and the order it cites may have come on two buyers now one: the tag is backed.
+        Returns the tags backed so."""
         tag, order = t.TagRow, t.OrderRow
         own_order = exists().where(
             order.seller_id == tag.seller_id,
             order.order_ref == tag.order_ref,
             order.buyer_id == buyer,
         )
-        self.session.execute(
-            update(tag)
-            .where(tag.buyer_id == buyer, tag.order_backed.is_(False), own_order)
-            .values(order_backed=True)
+        backed = list(
+            self.session.scalars(
+                select(tag.id).where(tag.buyer_id == buyer, tag.order_backed.is_(False), own_order)
+            )
         )
+        for chunk in batched(backed):
+            self.session.execute(update(tag).where(tag.id.in_(chunk)).values(order_backed=True))
+        return backed
 
     def live_buyers(self, buyer_ids: Iterable[int]) -> dict[int, int]:
         """What each buyer is now: itself, or the buyer it was merged into, followed to the end
@@ -89,19 +109,19 @@ class SqlBuyerRepository:
             found[buyer] = live
         return found
 
-    def _merge_one(self, keep: int, other: int) -> None:
+    def _merge_one(self, keep: int, other: int, journal: MergeJournal) -> None:
         s = self.session
         # The decision log follows too: a screening's outcome is read from its buyer's tags.
         for table in (t.OrderRow, t.BuyerIdentifierRow, t.ScreeningRow):
             s.execute(update(table).where(table.buyer_id == other).values(buyer_id=keep))
-        self._remove_weaker_duplicates(keep, other)
+        journal.note(REMOVED_TAG, self._remove_weaker_duplicates(keep, other))
         s.execute(update(t.TagRow).where(t.TagRow.buyer_id == other).values(buyer_id=keep))
         merge_list_entries(s, keep, other)
         rekey_links(s, keep, other)
         for stats in (t.BuyerStatsRow, t.BuyerReasonStatsRow):
             s.execute(delete(stats).where(stats.buyer_id == other))
 
-    def _remove_weaker_duplicates(self, keep: int, other: int) -> None:
+    def _remove_weaker_duplicates(self, keep: int, other: int) -> list[int]:
         """Where both buyers have an active tag by one seller for one reason, mark the one with
         the weaker evidence (domain.tags.evidence_rank) removed: only one may stay active.
 
@@ -109,7 +129,7 @@ class SqlBuyerRepository:
         judged as the order-backed tag it becomes."""
         pairs = self.session.execute(_DUPLICATE_TAGS, {"keep": keep, "other": other}).all()
         if not pairs:
-            return
+            return []
         table = core_table(t.TagRow)
         tags: dict[int, Tag] = {}
         for chunk in batched([tag_id for pair in pairs for tag_id in pair]):
@@ -129,6 +149,7 @@ class SqlBuyerRepository:
                 .where(t.TagRow.id.in_(chunk))
                 .values(status=TagStatus.REMOVED.value)
             )
+        return weaker
 
 
 def _weakest_last(tag: Tag) -> tuple[tuple[bool, bool], int]:

@@ -143,6 +143,31 @@ class BuyerLinkApartRow(Base):
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class BuyerMergeRow(Base):
+    """One record folded into another, kept so an operator can undo it (storage.merges)."""
+
+    __tablename__ = "buyer_merges"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)  # the one kept
+    merged_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    undone_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class BuyerMergeMoveRow(Base):
+    """What a merge changed: a row it moved or changed (`key`: its id, or an identifier's digest),
+    or a list entry as it was (`data`, JSON)."""
+
+    __tablename__ = "buyer_merge_moves"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    merge_id: Mapped[int] = mapped_column(ForeignKey("buyer_merges.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str | None] = mapped_column(Text)
+
+
 class TagRow(Base):
     __tablename__ = "tags"
     __table_args__ = (

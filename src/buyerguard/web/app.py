@@ -103,6 +103,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         app.include_router(module.router)
     for module in (events, integrations, subscriptions, links):
         app.include_router(module.router)
+    app.include_router(links.merges_router)
     registry = CollectorRegistry()
     _add_operations(app, registry)
     app.add_middleware(MetricsMiddleware, registry=registry)

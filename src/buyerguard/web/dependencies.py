@@ -138,3 +138,8 @@ After = Annotated[
     Query(ge=1, le=MAX_ID, description="The `next_after` of the previous page."),
 ]
 Limit = Annotated[int, BeforeValidator(_digits), Query(ge=1, le=500)]
+BuyerFilter = Annotated[
+    int | None,
+    BeforeValidator(_digits),
+    Query(ge=1, le=MAX_ID, description="Only those of this buyer (a lookup's `buyer_id`)."),
+]

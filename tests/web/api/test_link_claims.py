@@ -129,3 +129,46 @@ def test_an_unknown_pair_is_not_found(client: TestClient, new_seller: Callable[.
     response = client.post("/v1/link-claims/approve", json=body, headers=new_seller(admin=True))
     assert response.status_code == 404
     assert "buyers 5 and 5" in response.json()["error"]["message"]
+
+
+def test_an_operator_undoes_a_merge_and_the_records_stay_apart(
+    client: TestClient, new_seller: Callable[..., Auth], claimed: tuple[int, int]
+) -> None:
+    admin = new_seller(admin=True)
+    body = {"buyer_id": claimed[0], "other_buyer_id": claimed[1]}
+    assert client.post("/v1/link-claims/approve", json=body, headers=admin).status_code == 200
+    listed = client.get("/v1/merges", params={"buyer_id": claimed[1]}, headers=admin)
+    assert listed.status_code == 200
+    (merge,) = listed.json()["merges"]
+    assert (merge["buyer_id"], merge["merged_buyer_id"], merge["undone_at"]) == (
+        *claimed,
+        None,
+    )
+
+    undone = client.post(f"/v1/merges/{merge['id']}/undo", headers=admin)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["undone_at"] is not None
+    viewer = new_seller()
+    assert (buyer_id(client, viewer, EMAIL), buyer_id(client, viewer, PHONE)) == claimed
+    phone = client.post("/v1/buyers/lookup", json={"buyer": PHONE}, headers=viewer).json()
+    assert phone["distinct_reporters"] == 1  # its own tagger again, not the other record's
+    for _ in range(2):  # ruled apart: two sellers' word no longer merges them
+        together(client, new_seller())
+    assert buyer_id(client, viewer, PHONE) == claimed[1]
+
+    again = client.post(f"/v1/merges/{merge['id']}/undo", headers=admin)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "merge_undone")
+    missing = client.post(f"/v1/merges/{merge['id'] + 1}/undo", headers=admin)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "merge_not_found")
+
+
+def test_only_operators_see_and_undo_merges(
+    client: TestClient, new_seller: Callable[..., Auth]
+) -> None:
+    seller = new_seller()
+    assert client.get("/v1/merges", headers=seller).status_code == 403
+    assert client.post("/v1/merges/1/undo", headers=seller).status_code == 403
+    admin = new_seller(admin=True)
+    for bad in ("/v1/merges?buyer_id=0", "/v1/merges?buyer_id=1.0", "/v1/merges?limit=501"):
+        assert client.get(bad, headers=admin).status_code == 422, bad
+    assert client.post("/v1/merges/x/undo", headers=admin).status_code == 422

@@ -1,4 +1,4 @@
-"""For operators: sellers' claims that two buyer records are one person, and their review."""
+"""For operators: sellers' claims that two buyer records are one person, and merges to undo."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from buyerguard.domain.links import PendingLink
+from buyerguard.domain.merges import Merge
 from buyerguard.services import link_review
-from buyerguard.web.dependencies import MAX_ID, CurrentAdmin, Limit, UnitOfWorkDep, utc_now
+from buyerguard.web.dependencies import (
+    MAX_ID,
+    BuyerFilter,
+    CurrentAdmin,
+    Id,
+    Limit,
+    UnitOfWorkDep,
+    utc_now,
+)
 from buyerguard.web.errors import ERROR_RESPONSES
 from buyerguard.web.routes import JsonRoute
 
@@ -19,6 +28,9 @@ router = APIRouter(
     tags=["link claims"],
     responses=ERROR_RESPONSES,
     route_class=JsonRoute,
+)
+merges_router = APIRouter(
+    prefix="/v1/merges", tags=["link claims"], responses=ERROR_RESPONSES, route_class=JsonRoute
 )
 
 BuyerId = Annotated[StrictInt, Field(ge=1, le=MAX_ID, description="A `buyer_id` of a lookup.")]
@@ -94,3 +106,42 @@ def reject(body: RejectIn, _: CurrentAdmin, uow: UnitOfWorkDep) -> Rejected:
     )
     low, high = sorted((body.buyer_id, body.other_buyer_id))
     return Rejected(buyer_id=low, other_buyer_id=high, claims_dropped=dropped)
+
+
+class MergeOut(BaseModel):
+    id: int
+    buyer_id: int = Field(description="The record kept.")
+    merged_buyer_id: int = Field(description="The record folded into it.")
+    merged_at: datetime
+    undone_at: datetime | None
+
+    @classmethod
+    def of(cls, merge: Merge) -> MergeOut:
+        return cls(
+            id=merge.id,
+            buyer_id=merge.buyer_id,
+            merged_buyer_id=merge.merged_id,
+            merged_at=merge.merged_at,
+            undone_at=merge.undone_at,
+        )
+
+
+class MergeList(BaseModel):
+    merges: list[MergeOut]
+
+
+@merges_router.get("", response_model=MergeList)
+def list_merges(
+    _: CurrentAdmin, uow: UnitOfWorkDep, buyer_id: BuyerFilter = None, limit: Limit = 100
+) -> MergeList:
+    """Merges of two buyer records, newest first."""
+    found = link_review.list_merges(uow, buyer_id, limit=limit)
+    return MergeList(merges=[MergeOut.of(merge) for merge in found])
+
+
+@merges_router.post("/{merge_id}/undo", response_model=MergeOut)
+def undo_merge(merge_id: Id, _: CurrentAdmin, uow: UnitOfWorkDep) -> MergeOut:
+    """Undo a merge: what it moved goes back to the merged record, the duplicates it removed stand
+    again, and the two records are ruled apart. 409 `merge_undone`, or `merge_covered` when the
+    kept record was merged into another since (undo that merge first)."""
+    return MergeOut.of(link_review.undo_merge(uow, merge_id, now=utc_now()))
