@@ -92,3 +92,18 @@ def test_an_operator_lists_and_undoes_a_merge(run: Cli) -> None:
     phone = json.loads(run("lookup", "--seller", "Shop A", *PHONE, "--json"))
     assert (phone["buyer_id"], phone["distinct_reporters"]) == (newer, 1)  # Shop B alone
     assert "merge_undone" in run.failure("merges", "undo", str(merge["id"]))
+
+
+def test_an_operator_shows_a_record_by_id(run: Cli) -> None:
+    older, newer = claimed_pair(run)
+    text = run("buyer", "show", str(older))
+    assert text.startswith(f"buyer {older}, created ")
+    assert "identifiers: email 1\n" in text
+    assert "2 reporters, 0 clean sellers, risk" in text
+    assert "extortion            Shop A" in text
+    run("link-claims", "approve", str(older), str(newer))
+    shown = json.loads(run("buyer", "show", str(newer), "--json"))
+    assert (shown["asked_id"], shown["buyer_id"]) == (newer, older)
+    assert shown["identifiers"] == {"email": 1, "phone": 1}
+    assert run("buyer", "show", str(newer)).startswith(f"buyer {newer}: merged into buyer {older}")
+    assert "buyer_not_found" in run.failure("buyer", "show", "999")

@@ -10,6 +10,7 @@ from buyerguard.cli.common import RowId, emit, now, opened, reports_errors
 from buyerguard.config import Settings
 from buyerguard.domain.links import LINK_SELLERS, PendingLink
 from buyerguard.domain.merges import Merge
+from buyerguard.domain.records import BuyerRecord
 from buyerguard.services import link_review
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 
@@ -127,6 +128,67 @@ def merges_undo(settings: Settings, merge_id: int, as_json: bool) -> None:
     )
 
 
+@click.group("buyer")
+def buyer() -> None:
+    """Buyer records by id, as operators review them."""
+
+
+@buyer.command("show", short_help="A buyer record by id: who reported it, for what.")
+@click.argument("buyer_id", type=RowId())
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@reports_errors
+def buyer_show(settings: Settings, buyer_id: int, as_json: bool) -> None:
+    """Show a buyer record by id (as link-claims and merges name them): the record holding it now,
+    its kinds of identifiers (never an identifier), its active tags with the sellers that gave
+    them (never their notes), and its risk."""
+    with opened(settings) as db:
+        record = link_review.buyer_record(
+            SqlUnitOfWork(db.sessions), buyer_id, viewer_id=0, now=now()
+        )
+    emit(_record_json(record), as_json=as_json, text=_record_text(record))
+
+
+def _record_json(record: BuyerRecord) -> dict[str, Any]:
+    profile = record.profile
+    return {
+        "asked_id": record.asked_id,
+        "buyer_id": record.buyer_id,
+        "created_at": record.created_at.isoformat(),
+        "identifiers": record.identifiers,
+        "tags": [
+            {
+                **tag.__dict__,
+                "created_at": tag.created_at.isoformat(),
+                "expires_at": tag.expires_at.isoformat(),
+            }
+            for tag in record.tags
+        ],
+        "distinct_reporters": profile.distinct_reporters,
+        "clean_sellers": profile.clean_sellers,
+        "risk": {"score": profile.risk.score, "level": profile.risk.level},
+    }
+
+
+def _record_text(record: BuyerRecord) -> str:
+    head = f"buyer {record.buyer_id}"
+    if record.asked_id != record.buyer_id:
+        head = f"buyer {record.asked_id}: merged into {head}"
+    kinds = ", ".join(f"{kind} {count}" for kind, count in record.identifiers.items())
+    risk = record.profile.risk
+    lines = [
+        f"{head}, created {record.created_at:%Y-%m-%d}; identifiers: {kinds or 'none'}",
+        f"{record.profile.distinct_reporters} reporters, {record.profile.clean_sellers} clean "
+        f"sellers, risk {risk.level} ({risk.score:.2f})",
+    ]
+    lines += [
+        f"  {tag.created_at:%Y-%m-%d}  {tag.reason:<20} {tag.seller}"
+        + ("  (order-backed)" if tag.order_backed else "")
+        for tag in record.tags
+    ]
+    return "\n".join(lines)
+
+
 def _merge_json(merge: Merge) -> dict[str, Any]:
     return {
         "id": merge.id,
@@ -159,4 +221,4 @@ def _line(link: PendingLink) -> str:
     return f"{link.last_at:%Y-%m-%d %H:%M}  {pair:<30}  {said}: {', '.join(link.sellers)}"
 
 
-COMMANDS = (link_claims, merges)
+COMMANDS = (link_claims, merges, buyer)

@@ -72,6 +72,10 @@ class LinkClaimNotFoundError(NotFoundError):
     code = "link_claim_not_found"
 
 
+class BuyerNotFoundError(NotFoundError):
+    code = "buyer_not_found"
+
+
 class MergeNotFoundError(NotFoundError):
     code = "merge_not_found"
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from buyerguard.domain.errors import LinkClaimNotFoundError
+from buyerguard.domain.errors import BuyerNotFoundError, LinkClaimNotFoundError
 from buyerguard.domain.links import Pair, PendingLink, pair_of
 from buyerguard.domain.merges import Merge
+from buyerguard.domain.profiles import build_profile
+from buyerguard.domain.records import BuyerRecord, ReportedTag
 from buyerguard.domain.text import validate_note
-from buyerguard.services.buyers import refresh_stats
+from buyerguard.services.buyers import current_stats, refresh_stats
 from buyerguard.services.unit_of_work import UnitOfWork
 
 
@@ -63,6 +65,39 @@ def undo_merge(uow: UnitOfWork, merge_id: int, *, now: datetime) -> Merge:
         refresh_stats(uow, pair, now=now)
         uow.commit()
     return merge
+
+
+def buyer_record(
+    uow: UnitOfWork, buyer_id: int, *, now: datetime, viewer_id: int | None = None
+) -> BuyerRecord:
+    """A buyer record by id, for an operator: the record holding it now (the one it was merged
+    into, if so), its kinds of identifiers, who reported it for what, and its profile."""
+    with uow:
+        live = uow.buyers.live_buyers([buyer_id])[buyer_id]
+        created_at = uow.buyers.created_at(live)
+        if created_at is None:
+            raise BuyerNotFoundError(f"no buyer {buyer_id}")
+        stats = current_stats(uow, live, now=now)
+        active = [tag for tag in uow.tags.active_for_buyers([live]) if tag.active_at(now)]
+        names = uow.sellers.names_for(tag.seller_id for tag in active)
+        mine = [tag for tag in active if tag.seller_id == viewer_id]
+        return BuyerRecord(
+            asked_id=buyer_id,
+            buyer_id=live,
+            created_at=created_at,
+            identifiers=uow.buyers.identifier_kinds(live),
+            tags=[
+                ReportedTag(
+                    names[tag.seller_id],
+                    tag.reason,
+                    tag.order_backed,
+                    tag.created_at,
+                    tag.expires_at,
+                )
+                for tag in active
+            ],
+            profile=build_profile(live, stats, mine, now=now),
+        )
 
 
 def _claimed(uow: UnitOfWork, pair: Pair) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, exists, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from buyerguard.domain.identifiers import HashedIdentifier
@@ -60,6 +60,20 @@ class SqlBuyerRepository:
                 update(t.BuyerRow).where(t.BuyerRow.id == other).values(merged_into=keep)
             )
             journal.note(BACKED_TAG, self._back_with_own_orders(keep))
+
+    def created_at(self, buyer_id: int) -> datetime | None:
+        """When the buyer record was made; None when there is none."""
+        return self.session.scalar(select(t.BuyerRow.created_at).where(t.BuyerRow.id == buyer_id))
+
+    def identifier_kinds(self, buyer_id: int) -> dict[str, int]:
+        ident = t.BuyerIdentifierRow
+        rows = self.session.execute(
+            select(ident.kind, func.count().label("count"))
+            .where(ident.buyer_id == buyer_id)
+            .group_by(ident.kind)
+            .order_by(ident.kind)
+        )
+        return {kind: int(count) for kind, count in rows}
 
     def merges(self, buyer_id: int | None, *, limit: int) -> list[Merge]:
         return list_merges(self.session, buyer_id, limit=limit)

@@ -101,6 +101,13 @@ class SqlSellerRepository:
             found.update((seller_id, count) for seller_id, count in rows)
         return found
 
+    def names_for(self, seller_ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(seller_ids))
+        rows = self.session.execute(
+            select(t.SellerRow.id, t.SellerRow.name).where(t.SellerRow.id.in_(wanted))
+        )
+        return {row.id: row.name for row in rows}
+
     def trust_for(self, seller_ids: Iterable[int]) -> dict[int, float]:
         found: dict[int, float] = {}
         for chunk in batched(seller_ids):

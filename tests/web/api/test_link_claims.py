@@ -172,3 +172,37 @@ def test_only_operators_see_and_undo_merges(
     for bad in ("/v1/merges?buyer_id=0", "/v1/merges?buyer_id=1.0", "/v1/merges?limit=501"):
         assert client.get(bad, headers=admin).status_code == 422, bad
     assert client.post("/v1/merges/x/undo", headers=admin).status_code == 422
+
+
+def test_an_operator_reads_a_claimed_record_by_id_without_notes_or_identifiers(
+    client: TestClient, new_seller: Callable[..., Auth], claimed: tuple[int, int]
+) -> None:
+    admin = new_seller(admin=True)
+    noted = {"buyer": PHONE, "reason": "frequent_returns", "note": "secret note"}
+    assert client.post("/v1/tags", json=noted, headers=new_seller("Noter")).status_code == 201
+    response = client.get(f"/v1/buyers/{claimed[1]}", headers=admin)
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert (record["asked_id"], record["buyer_id"]) == (claimed[1], claimed[1])
+    assert record["identifiers"] == {"phone": 1}
+    assert [(t["reason"], t["seller"]) for t in record["tags"]][-1] == ("frequent_returns", "Noter")
+    assert record["profile"]["distinct_reporters"] == 2
+    assert "secret note" not in response.text
+    assert PHONE["phone"] not in response.text
+
+    body = {"buyer_id": claimed[0], "other_buyer_id": claimed[1]}
+    assert client.post("/v1/link-claims/approve", json=body, headers=admin).status_code == 200
+    merged = client.get(f"/v1/buyers/{claimed[1]}", headers=admin).json()
+    assert (merged["asked_id"], merged["buyer_id"]) == claimed[::-1]
+    assert merged["identifiers"] == {"email": 1, "phone": 1}
+    assert merged["profile"]["distinct_reporters"] == 3
+
+
+def test_only_operators_read_records_by_id(
+    client: TestClient, new_seller: Callable[..., Auth], claimed: tuple[int, int]
+) -> None:
+    assert client.get(f"/v1/buyers/{claimed[0]}", headers=new_seller()).status_code == 403
+    admin = new_seller(admin=True)
+    missing = client.get(f"/v1/buyers/{claimed[1] + 100}", headers=admin)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "buyer_not_found")
+    assert client.get("/v1/buyers/0", headers=admin).status_code == 422
