@@ -8,7 +8,7 @@ import pytest
 
 from buyerguard.domain.errors import InvalidImportError
 from buyerguard.domain.sellers import Role
-from buyerguard.services import demo, sellers
+from buyerguard.services import demo, link_review, sellers
 from buyerguard.services.sellers import SellerExistsError
 from buyerguard.storage.unit_of_work import SqlUnitOfWork
 from tests.conftest import NOW, SECRET
@@ -39,3 +39,14 @@ def test_a_demo_that_fails_part_way_leaves_nothing_and_loads_whole_later(
     assert demo.load_demo(uow, secret=SECRET, now=NOW).loaded
     assert len(seller_names(uow)) == 27
     assert not demo.load_demo(uow, secret=SECRET, now=NOW).loaded
+
+
+def test_the_demo_leaves_one_claim_for_the_operator(uow: SqlUnitOfWork) -> None:
+    demo.load_demo(uow, secret=SECRET, now=NOW)
+    (claim,) = link_review.pending_links(uow, limit=10)
+    assert claim.sellers == (demo.CLAIMER,)
+    record = link_review.buyer_record(uow, claim.pair[1], now=NOW)
+    assert record.identifiers == {"phone": 1}
+    assert [(t.seller, t.reason) for t in record.tags] == [
+        ("Community Seller 09", "frequent_returns")
+    ]

@@ -22,6 +22,11 @@ CASE_STUDY_BUYER = {
 COD_REFUSER = {"phone": "+8801712345678", "shipping_address": "House 12, Road 5, Dhanmondi, Dhaka"}
 CHARGEBACK_BUYER = {"email": "chargeback.buyer@example.com"}
 CLEAN_BUYER = {"email": "happy.customer@example.com", "platform_buyer_id": "ebay:happy-1"}
+# Two records, each reported by its own seller, that a third seller says are one person: a claim
+# for the operator to review (`buyerguard link-claims list`), since one seller's word merges no
+# records other sellers know.
+CLAIMED_RECORDS = ({"email": "jordan.reseller@example.com"}, {"phone": "+447700900123"})
+CLAIMER = "Community Seller 10"
 ESTABLISHED_TRUST = 0.85
 ESTABLISHED_FOR = timedelta(days=730)
 
@@ -58,6 +63,9 @@ def _story(now: datetime) -> list[str]:
             lines.append(_line("tag", name, COD_REFUSER, at, reason="cod_refusal"))
         if 4 <= i < 7:
             lines.append(_line("tag", name, CHARGEBACK_BUYER, at, reason="non_payment"))
+        if i in (7, 8):
+            reason = "unmerited_dispute" if i == 7 else "frequent_returns"
+            lines.append(_line("tag", name, CLAIMED_RECORDS[i - 7], at, reason=reason))
     for i in range(3):
         name = f"Happy Seller {i + 1}"
         lines.append(
@@ -115,4 +123,8 @@ def _add_story(
         uow.sellers.add(name, role=Role.SELLER, trust=ESTABLISHED_TRUST, now=since)
     uow.sellers.set_trust({shop.id: ESTABLISHED_TRUST}, now=now)
     imports.store_lines(uow, story, importer=admin, secret=secret, now=now)
+    # Apart from the story: records made by the import that gives them together merge freely.
+    both = {**CLAIMED_RECORDS[0], **CLAIMED_RECORDS[1]}
+    claim = _line("tag", CLAIMER, both, now - timedelta(days=2), reason="other")
+    imports.store_lines(uow, [claim], importer=admin, secret=secret, now=now)
     return key
