@@ -276,3 +276,13 @@ def test_concurrent_posts_are_each_acknowledged_once(
     assert sorted(statuses) == [200] * 12 + [202] * 12
     with SqlUnitOfWork(database.sessions) as uow:
         assert uow.events.count_pending() == 12
+
+
+def test_a_csv_history_with_a_byte_that_is_not_utf8_is_refused_whole(
+    client: TestClient, new_seller: Callable[..., Auth]
+) -> None:
+    body = b"type,occurred_at,order_ref,email\ncod.refused,2026-01-02T10:00:00Z,C-1,c\xff@x.com\n"
+    headers = {**new_seller(), "Content-Type": "text/csv"}
+    response = client.post("/v1/events/import", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == "body: not UTF-8 text"

@@ -120,7 +120,7 @@ def test_a_key_given_twice_is_that_lines_error(post: Post, path: str) -> None:
     assert f'duplicate key \\"{key}\\"' in response.text
 
 
-@pytest.mark.parametrize("path", ["screenings/batch", "imports"])
+@pytest.mark.parametrize("path", ["screenings/batch", "imports", "events/import"])
 def test_every_line_that_is_not_utf8_or_starts_with_a_bom_is_its_own_error(
     client: TestClient, new_seller: Callable[..., dict[str, str]], path: str
 ) -> None:
@@ -134,3 +134,16 @@ def test_every_line_that_is_not_utf8_or_starts_with_a_bom_is_its_own_error(
     assert errors(response) == [2, 4, 5]
     assert "not UTF-8 text" in response.text
     assert "a byte-order mark (U+FEFF) may only start the first line" in response.text
+
+
+def test_events_name_the_first_line_that_is_not_utf8(
+    client: TestClient, new_seller: Callable[..., dict[str, str]]
+) -> None:
+    good = [json.dumps(event(n)).encode() for n in range(4)]
+    body = b"\n".join([good[0], good[1], b'{"event_id": "caf\xe9"}', b"\xff"])
+    headers = {**new_seller(), "Content-Type": "application/x-ndjson"}
+    response = client.post("/v1/events", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == "events[2]: not UTF-8 text"
+    one = client.post("/v1/events", content=b'{"event_id": "\xff"}', headers=headers)
+    assert one.json()["error"]["message"] == "body: not UTF-8 text"

@@ -68,9 +68,15 @@ DUPLICATE: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _text(request: Request) -> str:
+async def _text(request: Request, *, csv_format: bool = False) -> str:
+    """The body as text. JSON keeps bytes that are not UTF-8 for the line holding them to be
+    refused with its number (domain.json_lines); CSV, whose rows may span lines, is refused
+    whole."""
+    raw = await request.body()
+    if not csv_format:
+        return raw.decode("utf-8", "surrogateescape")
     try:
-        return (await request.body()).decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError("body: not UTF-8 text") from None
 
@@ -110,8 +116,8 @@ async def import_history(
 ) -> ImportAccepted:
     """Past orders and outcomes as events: JSON Lines, or CSV (`Content-Type: text/csv`) with
     the columns in docs/events.md. All lines or none; the same rules apply once processed."""
-    text = await _text(request)
     csv_format = _media_type(request) == "text/csv"
+    text = await _text(request, csv_format=csv_format)
     result = await run_in_threadpool(
         events.import_event_history,
         uow,
