@@ -85,7 +85,10 @@ def test_an_operator_lists_and_undoes_a_merge(run: Cli) -> None:
     run("link-claims", "approve", str(older), str(newer))
     (merge,) = json.loads(run("merges", "list", "--buyer", str(newer), "--json"))
     assert (merge["buyer_id"], merge["merged_buyer_id"]) == (older, newer)
-    assert f"buyer {newer} into buyer {older}" in run("merges", "list")
+    listed = run("merges", "list")
+    assert (
+        f"buyer {newer} into buyer {older} (approved by an operator, claimed by Claimer)" in listed
+    )
 
     text = run("merges", "undo", str(merge["id"]))
     assert text == f"merge {merge['id']} undone: buyers {older} and {newer} are apart\n"

@@ -9,8 +9,8 @@ from tests.conftest import NOW
 def test_a_merged_buyer_leads_to_the_live_one_through_later_merges(uow: SqlUnitOfWork) -> None:
     with uow:
         first, second, third, apart = uow.buyers.create(4, now=NOW)
-        uow.buyers.merge(second, [third], now=NOW)
-        uow.buyers.merge(first, [second], now=NOW)
+        uow.buyers.merge(second, [third], seller_id=None, now=NOW)
+        uow.buyers.merge(first, [second], seller_id=None, now=NOW)
 
         live = uow.buyers.live_buyers([third, second, first, apart])
 

@@ -24,7 +24,7 @@ def digest(n: int) -> HashedIdentifier:
 
 
 def merge_once(uow: SqlUnitOfWork, keep: int, other: int) -> int:
-    uow.buyers.merge(keep, [other], now=NOW)
+    uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
     merge = uow.buyers.merges(other, limit=1)[0]  # the newest
     assert (merge.buyer_id, merge.merged_id, merge.undone_at) == (keep, other, None)
     return merge.id

@@ -84,7 +84,7 @@ def test_of_two_duplicate_tags_the_better_backed_stays(
         given = [tag(seller, keep, kept), tag(seller, other, merged)]
         ids = uow.tags.add_many(given[::-1] if merged_given_first else given, returning=True)
         keep_id, other_id = ids[::-1] if merged_given_first else ids
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     if evidence(kept) == evidence(merged):  # imported or typed by hand, a claim is a claim
         stays = OTHER if merged_given_first else KEEP
@@ -103,7 +103,7 @@ def test_a_tag_citing_an_order_of_the_other_record_is_judged_order_backed(
         uow.orders.add_many([OrderRecord(seller, other, "R-1", False, NOW)])
         cites = tag(seller, keep, (False, MANUAL, 1))._replace(order_ref="R-1")
         ids = uow.tags.add_many([cites, tag(seller, other, (False, EVENT, 5))], returning=True)
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         assert [(i, s) for i, _, s in statuses(uow, seller)] == [
@@ -118,7 +118,7 @@ def test_a_tag_past_its_expiry_stands_in_no_duplicates_way(uow: SqlUnitOfWork) -
         (seller,), keep, other = setup(uow)
         lapsed = tag(seller, keep, (True, EVENT, 366))  # expired yesterday, still marked active
         ids = uow.tags.add_many([lapsed, tag(seller, other, (False, MANUAL, 1))], returning=True)
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         assert statuses(uow, seller) == [(ids[0], keep, "expired"), (ids[1], keep, "active")]
@@ -136,7 +136,7 @@ def test_tags_of_other_sellers_and_reasons_all_move(uow: SqlUnitOfWork) -> None:
                 tag(a, other, (True, MANUAL, 2)),
             ]
         )
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         assert [(r, s) for _, r, s in statuses(uow, a)] == [
@@ -159,7 +159,7 @@ def test_one_merged_buyer_after_another_leaves_the_best_of_all(uow: SqlUnitOfWor
             ],
             returning=True,
         )
-        uow.buyers.merge(keep, [other, third], now=NOW)
+        uow.buyers.merge(keep, [other, third], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         assert [(i, s) for i, _, s in statuses(uow, seller)] == [
@@ -179,7 +179,7 @@ def test_list_entries_follow_the_merged_buyer(uow: SqlUnitOfWork) -> None:
         (shop, watcher), keep, other = setup(uow, sellers=2)
         uow.lists.put(shop, entry(other, "block", "never again", 2, None))
         uow.lists.put(watcher, entry(other, "watch", "", 2, 30))
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         assert uow.lists.names_for(shop, keep, now=NOW) == {"block"}
@@ -206,7 +206,7 @@ def test_two_entries_on_one_list_become_one(
         kept_id = uow.lists.put(shop, entry(keep, "vip", "regular", 1, kept))
         uow.lists.put(shop, entry(other, "vip", "big spender", 5, merged))
         uow.lists.put(shop, entry(other, "allow", "", 5, None))
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         (vip,) = uow.lists.entries(shop, "vip")
@@ -226,7 +226,7 @@ def test_equal_or_empty_notes_are_not_repeated(uow: SqlUnitOfWork) -> None:
         uow.lists.put(shop, entry(other, "block", "fraud", 2, None))
         uow.lists.put(shop, entry(keep, "watch", "", 1, None))
         uow.lists.put(shop, entry(other, "watch", "returns a lot", 2, None))
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         uow.commit()
     with uow:
         assert [e.note for e in uow.lists.entries(shop, "block")] == ["fraud"]
@@ -240,7 +240,7 @@ def test_claims_and_rulings_follow_the_merged_buyer(uow: SqlUnitOfWork) -> None:
         uow.buyer_links.add([Claim((other, third), seller)], now=NOW)
         uow.buyer_links.keep_apart((other, fourth), note="two people", now=NOW)
         uow.buyer_links.keep_apart((keep, other), note=None, now=NOW)
-        uow.buyers.merge(keep, [other], now=NOW)
+        uow.buyers.merge(keep, [other], seller_id=None, now=NOW)
         assert uow.buyer_links.sellers_for([(keep, third)]) == {(keep, third): {seller}}
         assert uow.buyer_links.sellers_for([(other, third)]) == {(other, third): set()}
         # The ruling between the two records themselves has nothing left to keep apart.

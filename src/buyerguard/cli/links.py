@@ -196,13 +196,18 @@ def _merge_json(merge: Merge) -> dict[str, Any]:
         "merged_buyer_id": merge.merged_id,
         "merged_at": merge.merged_at.isoformat(),
         "undone_at": merge.undone_at.isoformat() if merge.undone_at else None,
+        "seller": merge.seller,
+        "claimed_by": list(merge.claimed_by),
     }
 
 
 def _merge_line(merge: Merge) -> str:
     undone = f"  undone {merge.undone_at:%Y-%m-%d %H:%M}" if merge.undone_at else ""
     what = f"buyer {merge.merged_id} into buyer {merge.buyer_id}"
-    return f"{merge.id:>6}  {merge.merged_at:%Y-%m-%d %H:%M}  {what}{undone}"
+    by = f"by {merge.seller}" if merge.seller else "approved by an operator"
+    if merge.claimed_by:
+        by += f", claimed by {', '.join(merge.claimed_by)}"
+    return f"{merge.id:>6}  {merge.merged_at:%Y-%m-%d %H:%M}  {what} ({by}){undone}"
 
 
 def _json(link: PendingLink) -> dict[str, Any]:

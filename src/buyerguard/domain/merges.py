@@ -22,6 +22,8 @@ class Merge:
     merged_id: int  # the record folded into it
     merged_at: datetime
     undone_at: datetime | None
+    seller: str | None = None  # whose word made it; None: an operator's approval
+    claimed_by: tuple[str, ...] = ()  # the sellers whose earlier claims it settled
 
 
 def check_undoable(merge: Merge, *, kept_into: int | None, later_id: int | None) -> None:

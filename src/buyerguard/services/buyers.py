@@ -83,7 +83,8 @@ def link_buyers(
     for group in groups:
         buyer_id = group.keep if group.keep is not None else next(new_ids)
         if group.merge:
-            uow.buyers.merge(buyer_id, group.merge, now=now)
+            # On the word of the first row that named them together.
+            uow.buyers.merge(buyer_id, group.merge, seller_id=sellers[group.rows[0]], now=now)
             merged[buyer_id] = group.merge
         links.extend((buyer_id, kinds[d]) for d in group.digests if d not in known)
         for index in group.rows:

@@ -27,7 +27,7 @@ def approve_link(uow: UnitOfWork, buyer_id: int, other_id: int, *, now: datetime
     pair = pair_of(buyer_id, other_id)
     with uow:
         _claimed(uow, pair)
-        uow.buyers.merge(pair[0], [pair[1]], now=now)
+        uow.buyers.merge(pair[0], [pair[1]], seller_id=None, now=now)
         refresh_stats(uow, [pair[0]], now=now)
         uow.commit()
     return pair[0]

@@ -78,7 +78,7 @@ def merge_if_agreed(
     otherwise keep the seller's claim. Returns whether they were merged."""
     rule = LinkRule(uow, [seller_id])
     if rule(frozenset({keep}), frozenset({other}), 0):
-        uow.buyers.merge(keep, [other], now=now)
+        uow.buyers.merge(keep, [other], seller_id=seller_id, now=now)
         return True
     rule.record(now=now)
     return False

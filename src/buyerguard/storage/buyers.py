@@ -47,14 +47,17 @@ class SqlBuyerRepository:
     def link(self, links: Sequence[tuple[int, HashedIdentifier]], *, now: datetime) -> None:
         imports.link_identifiers(self.session, links, now=now)
 
-    def merge(self, keep: int, others: Sequence[int], *, now: datetime) -> None:
+    def merge(
+        self, keep: int, others: Sequence[int], *, seller_id: int | None, now: datetime
+    ) -> None:
         """Fold `others` into `keep`, one at a time: everything kept by buyer moves to `keep`,
         but of two active tags by one seller for one reason only the better backed stays. Tags
         past their expiry at `now` are marked expired first: they stand in no other's way. Each
-        merge is journaled, for an operator to undo (storage.merges)."""
+        merge is journaled with `seller_id`, whose word made it (None: an operator's), for an
+        operator to undo (storage.merges)."""
         for other in others:
             expire_tags(self.session, now=now, buyer_ids=(keep, other))
-            journal = MergeJournal.start(self.session, keep, other, now=now)
+            journal = MergeJournal.start(self.session, keep, other, seller_id=seller_id, now=now)
             self._merge_one(keep, other, journal)
             self.session.execute(
                 update(t.BuyerRow).where(t.BuyerRow.id == other).values(merged_into=keep)

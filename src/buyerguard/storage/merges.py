@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ IDENTIFIER = "identifier"
 REMOVED_TAG = "removed_tag"  # a duplicate the merge marked removed
 BACKED_TAG = "backed_tag"  # a tag the merge made order-backed (its order came from the other)
 ENTRY_BEFORE = "list_entry_before"  # an entry of two the merge made one, as it was
+CLAIMANT = "claimant"  # a seller whose claim of the pair the merge settled
 
 _MOVES = core_table(t.BuyerMergeMoveRow)
 _ENTRIES = core_table(t.ListEntryRow)
@@ -46,14 +48,25 @@ class MergeJournal:
         self.merge_id = merge_id
 
     @classmethod
-    def start(cls, session: Session, keep: int, other: int, *, now: datetime) -> MergeJournal:
-        """Journal the merge of `other` into `keep`, about to be made."""
+    def start(
+        cls, session: Session, keep: int, other: int, *, seller_id: int | None, now: datetime
+    ) -> MergeJournal:
+        """Journal the merge of `other` into `keep`, about to be made on `seller_id`'s word (None:
+        an operator's), and the sellers whose claims of the pair it settles."""
         merge_id = session.execute(
             insert(t.BuyerMergeRow)
-            .values(buyer_id=keep, merged_id=other, merged_at=now)
+            .values(buyer_id=keep, merged_id=other, seller_id=seller_id, merged_at=now)
             .returning(t.BuyerMergeRow.id)
         ).scalar_one()
         journal = cls(session, merge_id)
+        link = t.BuyerLinkRow
+        low, high = sorted((keep, other))
+        journal._note_rows(
+            CLAIMANT,
+            select(cast(link.seller_id, String(64))).where(
+                link.buyer_id == low, link.other_id == high
+            ),
+        )
         for kind, row in MOVED_BY_ID.items():
             journal._note_rows(kind, select(cast(row.id, String(64))).where(row.buyer_id == other))
         ident = t.BuyerIdentifierRow
@@ -94,7 +107,31 @@ def list_merges(session: Session, buyer_id: int | None, *, limit: int) -> list[M
     query = select(m).order_by(m.id.desc()).limit(limit)
     if buyer_id is not None:
         query = query.where(or_(m.buyer_id == buyer_id, m.merged_id == buyer_id))
-    return [_merge(row) for row in session.scalars(query)]
+    return _named(session, list(session.scalars(query)))
+
+
+def _named(session: Session, rows: Sequence[t.BuyerMergeRow]) -> list[Merge]:
+    """The merges with the names of the sellers that made and claimed them."""
+    moves = session.execute(
+        select(_MOVES.c.merge_id, _MOVES.c.key).where(
+            _MOVES.c.merge_id.in_([row.id for row in rows]), _MOVES.c.kind == CLAIMANT
+        )
+    ).all()
+    ids = {row.seller_id for row in rows if row.seller_id} | {int(move.key) for move in moves}
+    seller = t.SellerRow
+    rows_of_names = session.execute(select(seller.id, seller.name).where(seller.id.in_(ids)))
+    names: dict[int, str] = {row.id: row.name for row in rows_of_names}
+    claimed: dict[int, list[str]] = defaultdict(list)
+    for move in moves:
+        claimed[move.merge_id].append(names[int(move.key)])
+    return [
+        replace(
+            _merge(row),
+            seller=names[row.seller_id] if row.seller_id else None,
+            claimed_by=tuple(sorted(claimed[row.id])),
+        )
+        for row in rows
+    ]
 
 
 def undo_merge(session: Session, merge_id: int, *, now: datetime) -> Merge:
@@ -126,7 +163,7 @@ def undo_merge(session: Session, merge_id: int, *, now: datetime) -> Merge:
     session.execute(update(t.BuyerRow).where(t.BuyerRow.id == other).values(merged_into=None))
     row.undone_at = now
     session.flush()
-    return _merge(row)
+    return _named(session, [row])[0]
 
 
 def _move_back(session: Session, moves: dict[str, list[str]], keep: int, other: int) -> None:

@@ -151,6 +151,8 @@ class BuyerMergeRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)  # the one kept
     merged_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    # The seller whose word made the merge; null for an operator's approval.
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"))
     merged_at: Mapped[datetime] = mapped_column(UtcDateTime())
     undone_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

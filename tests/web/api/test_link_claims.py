@@ -144,6 +144,7 @@ def test_an_operator_undoes_a_merge_and_the_records_stay_apart(
         *claimed,
         None,
     )
+    assert (merge["seller"], merge["claimed_by"]) == (None, ["Claimer"])  # an operator's approval
 
     undone = client.post(f"/v1/merges/{merge['id']}/undo", headers=admin)
     assert undone.status_code == 200, undone.text
@@ -206,3 +207,11 @@ def test_only_operators_read_records_by_id(
     missing = client.get(f"/v1/buyers/{claimed[1] + 100}", headers=admin)
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "buyer_not_found")
     assert client.get("/v1/buyers/0", headers=admin).status_code == 422
+
+
+def test_a_merge_names_the_seller_whose_word_made_it_and_the_claims_it_settled(
+    client: TestClient, new_seller: Callable[..., Auth], claimed: tuple[int, int]
+) -> None:
+    together(client, new_seller("Second"))
+    merges = client.get("/v1/merges", headers=new_seller(admin=True)).json()["merges"]
+    assert [(m["seller"], m["claimed_by"]) for m in merges] == [("Second", ["Claimer"])]

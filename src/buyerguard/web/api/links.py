@@ -114,6 +114,8 @@ class MergeOut(BaseModel):
     merged_buyer_id: int = Field(description="The record folded into it.")
     merged_at: datetime
     undone_at: datetime | None
+    seller: str | None = Field(description="Whose word made the merge; null: an operator's.")
+    claimed_by: list[str] = Field(description="Sellers whose earlier claims it settled.")
 
     @classmethod
     def of(cls, merge: Merge) -> MergeOut:
@@ -123,6 +125,8 @@ class MergeOut(BaseModel):
             merged_buyer_id=merge.merged_id,
             merged_at=merge.merged_at,
             undone_at=merge.undone_at,
+            seller=merge.seller,
+            claimed_by=list(merge.claimed_by),
         )
 
 

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("id", Id, autoincrement=True, nullable=False),
         sa.Column("buyer_id", Id, nullable=False),
         sa.Column("merged_id", Id, nullable=False),
+        sa.Column("seller_id", Id, nullable=True),
         sa.Column("merged_at", Utc, nullable=False),
         sa.Column("undone_at", Utc, nullable=True),
         sa.ForeignKeyConstraint(
@@ -34,6 +35,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["merged_id"], ["buyers.id"], name=op.f("fk_buyer_merges_merged_id_buyers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["seller_id"], ["sellers.id"], name=op.f("fk_buyer_merges_seller_id_sellers")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_buyer_merges")),
     )
