@@ -104,6 +104,7 @@ def test_an_operator_shows_a_record_by_id(run: Cli) -> None:
     assert "identifiers: email 1\n" in text
     assert "2 reporters, 0 clean sellers, risk" in text
     assert "extortion            Shop A" in text
+    assert "\n1 reporter, 0 clean sellers, risk" in run("buyer", "show", str(newer))
     run("link-claims", "approve", str(older), str(newer))
     shown = json.loads(run("buyer", "show", str(newer), "--json"))
     assert (shown["asked_id"], shown["buyer_id"]) == (newer, older)

@@ -42,6 +42,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 tag`, `2 tags`: the nouns the commands count take an s."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 class CommandError(click.ClickException):
     """A problem the user can fix, reported as domain errors are: one line on stderr, exit 1."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from buyerguard.cli.common import RowId, emit, now, opened, reports_errors
+from buyerguard.cli.common import RowId, counted, emit, now, opened, reports_errors
 from buyerguard.config import Settings
 from buyerguard.domain.links import LINK_SELLERS, PendingLink
 from buyerguard.domain.merges import Merge
@@ -178,8 +178,9 @@ def _record_text(record: BuyerRecord) -> str:
     risk = record.profile.risk
     lines = [
         f"{head}, created {record.created_at:%Y-%m-%d}; identifiers: {kinds or 'none'}",
-        f"{record.profile.distinct_reporters} reporters, {record.profile.clean_sellers} clean "
-        f"sellers, risk {risk.level} ({risk.score:.2f})",
+        f"{counted(record.profile.distinct_reporters, 'reporter')}, "
+        f"{counted(record.profile.clean_sellers, 'clean seller')}, "
+        f"risk {risk.level} ({risk.score:.2f})",
     ]
     lines += [
         f"  {tag.created_at:%Y-%m-%d}  {tag.reason:<20} {tag.seller}"

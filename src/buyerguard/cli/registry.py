@@ -14,6 +14,7 @@ from buyerguard.cli.common import (
     RowId,
     buyer_from,
     buyer_options,
+    counted,
     emit,
     now,
     opened,
@@ -152,14 +153,10 @@ def import_command(settings: Settings, file: Path, seller_name: str, as_json: bo
     emit(
         data,
         as_json=as_json,
-        text=f"imported {_count(result.tags, 'tag')}, "
-        f"{_count(result.completed_orders, 'completed order')}; "
-        f"{_count(result.duplicates, 'duplicate')}",
+        text=f"imported {counted(result.tags, 'tag')}, "
+        f"{counted(result.completed_orders, 'completed order')}; "
+        f"{counted(result.duplicates, 'duplicate')}",
     )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 @click.command("demo")

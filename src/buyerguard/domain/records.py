@@ -29,5 +29,5 @@ class BuyerRecord:
     buyer_id: int  # the record that holds it now: `asked_id`, or the one it was merged into
     created_at: datetime
     identifiers: dict[str, int]  # how many identifiers of each kind
-    tags: list[ReportedTag]  # the active ones, oldest first
+    tags: list[ReportedTag]  # the active ones, in the order they were given
     profile: Profile
