@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from buyerguard.domain.errors import MergeNotFoundError
+from buyerguard.domain.errors import MergeCoveredError, MergeNotFoundError, MergeUndoneError
 from buyerguard.domain.identifiers import HashedIdentifier, IdentifierKind
-from buyerguard.domain.merges import MergeCoveredError, MergeUndoneError
 from buyerguard.domain.orders import OrderRecord
 from buyerguard.domain.tags import TagSource, TagStatus
 from buyerguard.storage.unit_of_work import SqlUnitOfWork

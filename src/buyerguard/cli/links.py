@@ -50,10 +50,9 @@ def claims_approve(settings: Settings, buyer_id: int, other_buyer_id: int, as_js
     """Merge the two records of a pending claim into the older one, as a second seller's word
     would: every tag, order and list entry of the newer becomes the older's."""
     with opened(settings) as db:
-        kept = link_review.approve_link(
+        kept, merged = link_review.approve_link(
             SqlUnitOfWork(db.sessions), buyer_id, other_buyer_id, now=now()
         )
-    merged = other_buyer_id if kept == buyer_id else buyer_id
     emit(
         {"buyer_id": kept, "merged_buyer_id": merged},
         as_json=as_json,
@@ -74,10 +73,9 @@ def claims_reject(
     """Drop the claims that two records are one person and keep them apart: no seller's word
     merges them from now on (the ruling follows either record into later merges)."""
     with opened(settings) as db:
-        dropped = link_review.reject_link(
+        (low, high), dropped = link_review.reject_link(
             SqlUnitOfWork(db.sessions), buyer_id, other_buyer_id, note=note, now=now()
         )
-    low, high = sorted((buyer_id, other_buyer_id))
     emit(
         {"buyer_id": low, "other_buyer_id": high, "claims_dropped": dropped},
         as_json=as_json,

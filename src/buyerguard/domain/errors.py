@@ -80,6 +80,14 @@ class MergeNotFoundError(NotFoundError):
     code = "merge_not_found"
 
 
+class MergeUndoneError(ConflictError):
+    code = "merge_undone"
+
+
+class MergeCoveredError(ConflictError):
+    code = "merge_covered"
+
+
 class InvalidImportError(InvalidInputError):
     """A bulk import with bad lines; nothing of it was stored."""
 

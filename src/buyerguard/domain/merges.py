@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from buyerguard.domain.errors import ConflictError
+from buyerguard.domain.errors import MergeCoveredError, MergeUndoneError
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,3 @@ def check_undoable(merge: Merge, *, kept_into: int | None, later_id: int | None)
         raise MergeCoveredError(
             f"buyer {merge.buyer_id} was merged into buyer {kept_into} since{by}"
         )
-
-
-class MergeUndoneError(ConflictError):
-    code = "merge_undone"
-
-
-class MergeCoveredError(ConflictError):
-    code = "merge_covered"

@@ -22,22 +22,22 @@ def pending_links(uow: UnitOfWork, *, limit: int) -> list[PendingLink]:
         return uow.buyer_links.pending(limit=limit)
 
 
-def approve_link(uow: UnitOfWork, buyer_id: int, other_id: int, *, now: datetime) -> int:
-    """Merge a claimed pair at once, into the older record; returns the buyer kept."""
+def approve_link(uow: UnitOfWork, buyer_id: int, other_id: int, *, now: datetime) -> Pair:
+    """Merge a claimed pair at once, into the older record; returns (kept, merged)."""
     pair = pair_of(buyer_id, other_id)
     with uow:
         _claimed(uow, pair)
         uow.buyers.merge(pair[0], [pair[1]], seller_id=None, now=now)
         refresh_stats(uow, [pair[0]], now=now)
         uow.commit()
-    return pair[0]
+    return pair
 
 
 def reject_link(
     uow: UnitOfWork, buyer_id: int, other_id: int, *, note: str | None, now: datetime
-) -> int:
+) -> tuple[Pair, int]:
     """Rule a claimed pair apart: its claims go, and no seller's word merges the two records from
-    now on. Returns how many sellers' claims were dropped."""
+    now on. Returns the pair, older first, and how many sellers' claims were dropped."""
     if note is not None:
         validate_note(note)
     pair = pair_of(buyer_id, other_id)
@@ -45,7 +45,7 @@ def reject_link(
         _claimed(uow, pair)
         dropped = uow.buyer_links.keep_apart(pair, note=note, now=now)
         uow.commit()
-    return dropped
+    return pair, dropped
 
 
 def list_merges(uow: UnitOfWork, buyer_id: int | None, *, limit: int) -> list[Merge]:

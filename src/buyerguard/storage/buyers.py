@@ -93,14 +93,13 @@ class SqlBuyerRepository:
             order.order_ref == tag.order_ref,
             order.buyer_id == buyer,
         )
-        backed = list(
-            self.session.scalars(
-                select(tag.id).where(tag.buyer_id == buyer, tag.order_backed.is_(False), own_order)
-            )
+        backed = self.session.execute(
+            update(tag)
+            .where(tag.buyer_id == buyer, tag.order_backed.is_(False), own_order)
+            .values(order_backed=True)
+            .returning(tag.id)
         )
-        for chunk in batched(backed):
-            self.session.execute(update(tag).where(tag.id.in_(chunk)).values(order_backed=True))
-        return backed
+        return list(backed.scalars())
 
     def live_buyers(self, buyer_ids: Iterable[int]) -> dict[int, int]:
         """What each buyer is now: itself, or the buyer it was merged into, followed to the end

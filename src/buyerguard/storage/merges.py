@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, exists, insert, literal, or_, select, update
+from sqlalchemy import Select, String, cast, exists, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from buyerguard.domain.errors import MergeNotFoundError
@@ -24,6 +24,7 @@ from buyerguard.domain.merges import Merge, check_undoable
 from buyerguard.domain.tags import TagStatus
 from buyerguard.storage import tables as t
 from buyerguard.storage.repositories import batched, core_table
+from buyerguard.storage.sellers import seller_names
 
 MOVED_BY_ID: dict[str, Any] = {
     "order": t.OrderRow,
@@ -118,9 +119,7 @@ def _named(session: Session, rows: Sequence[t.BuyerMergeRow]) -> list[Merge]:
         )
     ).all()
     ids = {row.seller_id for row in rows if row.seller_id} | {int(move.key) for move in moves}
-    seller = t.SellerRow
-    rows_of_names = session.execute(select(seller.id, seller.name).where(seller.id.in_(ids)))
-    names: dict[int, str] = {row.id: row.name for row in rows_of_names}
+    names = seller_names(session, ids)
     claimed: dict[int, list[str]] = defaultdict(list)
     for move in moves:
         claimed[move.merge_id].append(names[int(move.key)])
@@ -142,11 +141,13 @@ def undo_merge(session: Session, merge_id: int, *, now: datetime) -> Merge:
     merge = _merge(row)
     keep, other = merge.buyer_id, merge.merged_id
     kept_into = session.scalar(select(t.BuyerRow.merged_into).where(t.BuyerRow.id == keep))
-    later = session.scalar(
-        select(t.BuyerMergeRow.id).where(
-            t.BuyerMergeRow.merged_id == keep, t.BuyerMergeRow.undone_at.is_(None)
+    later = None
+    if kept_into is not None:
+        later = session.scalar(
+            select(t.BuyerMergeRow.id).where(
+                t.BuyerMergeRow.merged_id == keep, t.BuyerMergeRow.undone_at.is_(None)
+            )
         )
-    )
     check_undoable(merge, kept_into=kept_into, later_id=later)
     moves: dict[str, list[str]] = defaultdict(list)
     entries: list[dict[str, Any]] = []
@@ -203,11 +204,9 @@ def _restore_tags(session: Session, moves: dict[str, list[str]]) -> None:
         )
     order = t.OrderRow
     own_order = exists().where(
-        and_(
-            order.seller_id == tag.seller_id,
-            order.order_ref == tag.order_ref,
-            order.buyer_id == tag.buyer_id,
-        )
+        order.seller_id == tag.seller_id,
+        order.order_ref == tag.order_ref,
+        order.buyer_id == tag.buyer_id,
     )
     for chunk in batched(int(key) for key in moves[BACKED_TAG]):
         session.execute(update(tag).where(tag.id.in_(chunk), ~own_order).values(order_backed=False))

@@ -102,11 +102,7 @@ class SqlSellerRepository:
         return found
 
     def names_for(self, seller_ids: Iterable[int]) -> dict[int, str]:
-        wanted = sorted(set(seller_ids))
-        rows = self.session.execute(
-            select(t.SellerRow.id, t.SellerRow.name).where(t.SellerRow.id.in_(wanted))
-        )
-        return {row.id: row.name for row in rows}
+        return seller_names(self.session, seller_ids)
 
     def trust_for(self, seller_ids: Iterable[int]) -> dict[int, float]:
         found: dict[int, float] = {}
@@ -131,3 +127,11 @@ class SqlSellerRepository:
             query = query.where(t.SellerRow.id > after_id)
         rows = self.session.scalars(query.order_by(t.SellerRow.id).limit(limit))
         return [_seller(r) for r in rows]
+
+
+def seller_names(session: Session, seller_ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(seller_ids))
+    rows = session.execute(
+        select(t.SellerRow.id, t.SellerRow.name).where(t.SellerRow.id.in_(wanted))
+    )
+    return {row.id: row.name for row in rows}

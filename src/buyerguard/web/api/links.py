@@ -92,8 +92,7 @@ def list_claims(_: CurrentAdmin, uow: UnitOfWorkDep, limit: Limit = 100) -> Clai
 def approve(body: PairIn, _: CurrentAdmin, uow: UnitOfWorkDep) -> Approved:
     """Merge a claimed pair into the older record now. 404 `link_claim_not_found` when no claim
     of the pair waits (merged already, ruled apart, or never claimed)."""
-    kept = link_review.approve_link(uow, body.buyer_id, body.other_buyer_id, now=utc_now())
-    merged = body.other_buyer_id if kept == body.buyer_id else body.buyer_id
+    kept, merged = link_review.approve_link(uow, body.buyer_id, body.other_buyer_id, now=utc_now())
     return Approved(buyer_id=kept, merged_buyer_id=merged)
 
 
@@ -101,10 +100,9 @@ def approve(body: PairIn, _: CurrentAdmin, uow: UnitOfWorkDep) -> Approved:
 def reject(body: RejectIn, _: CurrentAdmin, uow: UnitOfWorkDep) -> Rejected:
     """Rule a claimed pair apart: its claims are dropped, and no seller's word merges the two
     records from now on."""
-    dropped = link_review.reject_link(
+    (low, high), dropped = link_review.reject_link(
         uow, body.buyer_id, body.other_buyer_id, note=body.note, now=utc_now()
     )
-    low, high = sorted((body.buyer_id, body.other_buyer_id))
     return Rejected(buyer_id=low, other_buyer_id=high, claims_dropped=dropped)
 
 
